@@ -1,0 +1,128 @@
+"""Use case: import advisories (from files, directories or a provider sync) into the store."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from vigil.services.keys import configured_keys
+from vigil.services.store import Store
+from vigil.sources.csaf.files import Candidate
+from vigil.sources.csaf.parallel import default_workers, read_all
+from vigil.sources.csaf.reader import Prepared, ReadPolicy, Verdict
+from vigil.store.advisories import known_content_hashes, save_revision
+from vigil.store.db import transaction
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What happened to one candidate document."""
+
+    source: str
+    """Path or URL."""
+    status: str
+    """`imported` (new advisory), `revision` (new revision of a known one), `unchanged`, `rejected`, `skipped`."""
+    reason: str | None = None
+    """Why it was rejected or skipped."""
+    tracking_id: str | None = None
+    """The advisory's tracking id, when it was read."""
+    tracking_version: str | None = None
+    """Its tracking version."""
+    revision_id: int | None = None
+    """The stored revision."""
+    quality_flags: int = 0
+    """Failed mandatory tests recorded on the revision."""
+
+    @property
+    def line(self) -> str:
+        """One line for humans: `source: status: reason`."""
+        detail = f": {self.reason}" if self.reason else ""
+        return f"{self.source}: {self.status}{detail}"
+
+
+@dataclass
+class ImportSummary:
+    """Counts of one import run."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    """Outcomes by status."""
+
+    def add(self, outcome: ImportOutcome) -> None:
+        self.counts[outcome.status] += 1
+
+    @property
+    def imported(self) -> int:
+        return self.counts["imported"] + self.counts["revision"]
+
+    @property
+    def rejected(self) -> int:
+        return self.counts["rejected"]
+
+    @property
+    def line(self) -> str:
+        """The summary line scripts read: `imported N, unchanged U, rejected R`."""
+        return f"imported {self.imported}, unchanged {self.counts['unchanged']}, rejected {self.rejected}"
+
+
+def import_candidates(
+    store: Store,
+    candidates: Iterable[Candidate],
+    on_outcome: Callable[[ImportOutcome], None] | None = None,
+    workers: int | None = None,
+) -> ImportSummary:
+    """Read, check and store every candidate; one bad document never stops the rest."""
+    summary = ImportSummary()
+    for outcome in iter_import(store, candidates, workers):
+        summary.add(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+    return summary
+
+
+def iter_import(
+    store: Store, candidates: Iterable[Candidate], workers: int | None = None
+) -> Iterator[ImportOutcome]:
+    """Import candidates, each stored in its own transaction, yielding outcomes in input order.
+
+    Reading (integrity, parse, validation) runs on `workers` processes; one writer stores.
+    """
+    with store.sessions() as session:
+        known = known_content_hashes(session)
+        keys = configured_keys(session)
+    policy = ReadPolicy(store.settings.max_document_bytes, keys, frozenset(known))
+    for verdict in read_all(candidates, policy, default_workers() if workers is None else workers):
+        if isinstance(verdict, Verdict):
+            yield ImportOutcome(verdict.source, verdict.status, verdict.reason)
+            continue
+        yield store_prepared(store, verdict)
+
+
+def store_prepared(store: Store, prepared: Prepared) -> ImportOutcome:
+    """Store one checked document in its own transaction."""
+    header = prepared.extracted.header
+    try:
+        with transaction(store.sessions) as session:
+            status, revision_id = save_revision(
+                session,
+                prepared.extracted,
+                prepared.content,
+                prepared.digests,
+                prepared.integrity,
+                prepared.source,
+                prepared.failures,
+            )
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return ImportOutcome(prepared.source, "rejected", f"database refused it: {reason}")
+    return ImportOutcome(
+        prepared.source,
+        status,
+        "identical bytes already stored" if status == "unchanged" else None,
+        header.tracking_id,
+        header.tracking_version,
+        revision_id,
+        len(prepared.failures) if status != "unchanged" else 0,
+    )

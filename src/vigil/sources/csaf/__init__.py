@@ -1,0 +1,1 @@
+"""Reading CSAF: parse (bounded), validate (schema + mandatory tests), integrity, extraction, sync."""

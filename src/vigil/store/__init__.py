@@ -1,0 +1,1 @@
+"""Persistence: schema, engine/session handling and migrations."""

@@ -1,0 +1,16 @@
+"""Alembic environment: vigil always passes its own connection (see vigil.store.db.upgrade)."""
+
+from alembic import context
+
+from vigil.store.schema import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through vigil.store.db.upgrade (or `vigil db upgrade`)")
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,346 @@
+"""The relational schema: one declarative model per table, in CSAF's own vocabulary.
+
+Advisory tables are *reference data*: every site reads the same advisories, so under Citus they
+are reference tables (replicated to every node), not distributed ones, and carry no `site_id`.
+Tenant tables (assets, findings, ...) arrive with their own issues and key on `site_id`.
+
+Every table below an advisory revision hangs off `revision_id` with ON DELETE CASCADE, so a
+revision is stored or removed as one unit, inside one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _revision_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("advisory_revision.id", ondelete="CASCADE"), index=True)
+
+
+class OpenPGPKey(Base):
+    """A public key whose signatures vigil accepts on advisories (`vigil keys add`)."""
+
+    __tablename__ = "openpgp_key"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_ids: Mapped[list[Any]]
+    armored: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Advisory(Base):
+    """A CSAF document, identified by (publisher namespace, tracking id) across all its revisions."""
+
+    __tablename__ = "advisory"
+    __table_args__ = (UniqueConstraint("publisher_namespace", "tracking_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    publisher_namespace: Mapped[str] = mapped_column(String(1000))
+    tracking_id: Mapped[str] = mapped_column(String(1000), index=True)
+
+
+class AdvisoryRevision(Base):
+    """One tracking version of an advisory, exactly as received (bytes kept in advisory_content)."""
+
+    __tablename__ = "advisory_revision"
+    __table_args__ = (
+        UniqueConstraint("advisory_id", "content_sha256"),
+        Index("ix_advisory_revision_current", "is_current", "current_release_date"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    advisory_id: Mapped[int] = mapped_column(ForeignKey("advisory.id", ondelete="CASCADE"), index=True)
+    tracking_version: Mapped[str] = mapped_column(String(100))
+    tracking_status: Mapped[str] = mapped_column(String(20))
+    initial_release_date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    current_release_date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    csaf_version: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    publisher_name: Mapped[str] = mapped_column(String(1000))
+    publisher_category: Mapped[str] = mapped_column(String(50))
+    lang: Mapped[str | None] = mapped_column(String(50))
+    tlp_label: Mapped[str | None] = mapped_column(String(20))
+    aggregate_severity: Mapped[str | None] = mapped_column(String(200))
+    content_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_sha512: Mapped[str] = mapped_column(String(128))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    integrity: Mapped[str] = mapped_column(String(40))
+    """Which sibling hashes matched, e.g. `sha512` or `none`."""
+    signature: Mapped[str] = mapped_column(String(20))
+    """`verified` (by a configured key), `unchecked` (signed, no key configured) or `absent`."""
+    signer_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    matched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Null until the matcher has evaluated this revision; a new revision starts null."""
+
+
+class AdvisoryContent(Base):
+    """The original bytes of a revision, separate so listing revisions never drags them along."""
+
+    __tablename__ = "advisory_content"
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("advisory_revision.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class QualityFlag(Base):
+    """A CSAF test (6.1.x) the revision failed, or another defect vigil tolerated on import."""
+
+    __tablename__ = "quality_flag"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    test_id: Mapped[str] = mapped_column(String(50))
+    test_group: Mapped[str] = mapped_column(String(20))
+    instance_path: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+
+
+class Product(Base):
+    """A product a revision names: a branch leaf, a top-level full_product_name or a relationship.
+
+    Branch leaves carry their whole branch path and the names found on it by category, which is
+    what the matcher needs (vendor, product name, version or range).
+    """
+
+    __tablename__ = "product"
+    __table_args__ = (Index("ix_product_revision_product", "revision_id", "product_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    product_id: Mapped[str] = mapped_column(String(1000))
+    name: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(20))
+    """`branch`, `full_product_name` or `relationship`."""
+    leaf_category: Mapped[str | None] = mapped_column(String(40))
+    vendor: Mapped[str | None] = mapped_column(Text)
+    product_family: Mapped[str | None] = mapped_column(Text)
+    product_name: Mapped[str | None] = mapped_column(Text)
+    product_version: Mapped[str | None] = mapped_column(Text)
+    product_version_range: Mapped[str | None] = mapped_column(Text)
+    branch_path: Mapped[list[Any]]
+
+
+class ProductIdentificationHelper(Base):
+    """One value of a product's identification helper (cpe, purl, model number, sku, ...)."""
+
+    __tablename__ = "product_identification_helper"
+    __table_args__ = (Index("ix_pih_kind_value", "kind", "value"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    product_id: Mapped[str] = mapped_column(String(1000))
+    kind: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None]
+
+
+class Relationship(Base):
+    """A CSAF relationship: `product_reference` <category> `relates_to_product_reference`."""
+
+    __tablename__ = "relationship"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    product_id: Mapped[str] = mapped_column(String(1000))
+    category: Mapped[str] = mapped_column(String(40))
+    product_reference: Mapped[str] = mapped_column(String(1000))
+    relates_to_product_reference: Mapped[str] = mapped_column(String(1000))
+
+
+class ProductGroupMember(Base):
+    """Membership of a product in a product group (one row per member)."""
+
+    __tablename__ = "product_group_member"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    group_id: Mapped[str] = mapped_column(String(1000))
+    group_summary: Mapped[str | None] = mapped_column(Text)
+    product_id: Mapped[str] = mapped_column(String(1000))
+
+
+class Vulnerability(Base):
+    """One entry of /vulnerabilities; children refer to it by (revision_id, ordinal)."""
+
+    __tablename__ = "vulnerability"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    ordinal: Mapped[int] = mapped_column(Integer)
+    cve: Mapped[str | None] = mapped_column(String(50), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    cwe_id: Mapped[str | None] = mapped_column(String(20))
+    cwe_name: Mapped[str | None] = mapped_column(Text)
+    discovery_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    release_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ids: Mapped[list[Any] | None]
+
+
+class Note(Base):
+    """A document note (vulnerability_ordinal null) or a vulnerability note."""
+
+    __tablename__ = "note"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    vulnerability_ordinal: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Reference(Base):
+    """A document reference (vulnerability_ordinal null) or a vulnerability reference."""
+
+    __tablename__ = "reference"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    vulnerability_ordinal: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+
+
+class Score(Base):
+    """A CVSS score of a vulnerability, recomputed from its vector with the `cvss` library."""
+
+    __tablename__ = "score"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    vulnerability_ordinal: Mapped[int] = mapped_column(Integer)
+    cvss_version: Mapped[str] = mapped_column(String(10))
+    vector: Mapped[str] = mapped_column(Text)
+    base_score: Mapped[float | None] = mapped_column(Float)
+    """Computed from the vector; null when the vector cannot be parsed (then a quality flag says so)."""
+    base_severity: Mapped[str | None] = mapped_column(String(20))
+    stated_base_score: Mapped[float | None] = mapped_column(Float)
+    """The score the document itself states, kept to show disagreements."""
+    product_ids: Mapped[list[Any]]
+
+
+class ProductStatus(Base):
+    """One product in one product_status list of one vulnerability."""
+
+    __tablename__ = "product_status"
+    __table_args__ = (Index("ix_product_status_revision_product", "revision_id", "product_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    vulnerability_ordinal: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(40))
+    product_id: Mapped[str] = mapped_column(String(1000))
+
+
+class Remediation(Base):
+    """A remediation of a vulnerability, with the products and groups it applies to."""
+
+    __tablename__ = "remediation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    vulnerability_ordinal: Mapped[int] = mapped_column(Integer)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(40))
+    details: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    restart_required: Mapped[str | None] = mapped_column(String(60))
+    entitlements: Mapped[list[Any] | None]
+    product_ids: Mapped[list[Any]]
+    group_ids: Mapped[list[Any]]
+
+
+class Threat(Base):
+    """A threat statement of a vulnerability (impact, exploit_status, target_set)."""
+
+    __tablename__ = "threat"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    vulnerability_ordinal: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(40))
+    details: Mapped[str] = mapped_column(Text)
+    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    product_ids: Mapped[list[Any]]
+    group_ids: Mapped[list[Any]]
+
+
+class Flag(Base):
+    """A VEX flag of a vulnerability (e.g. component_not_present) for products or groups."""
+
+    __tablename__ = "flag"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = _revision_fk()
+    vulnerability_ordinal: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(80))
+    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    product_ids: Mapped[list[Any]]
+    group_ids: Mapped[list[Any]]
+
+
+class SyncSource(Base):
+    """A trusted provider or mirror that `vigil advisories sync` has read."""
+
+    __tablename__ = "sync_source"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location: Mapped[str] = mapped_column(String(2000), unique=True)
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SyncEntry(Base):
+    """What a sync last saw of one advisory URL, so the next sync fetches only what changed."""
+
+    __tablename__ = "sync_entry"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sync_source.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    changed: Mapped[str | None] = mapped_column(String(60))
+    """The timestamp the provider gave (changes.csv or ROLIE `updated`), verbatim."""
+    validator: Mapped[str | None] = mapped_column(String(200))
+    """HTTP ETag or Last-Modified of the last fetch, for conditional requests."""
+    outcome: Mapped[str] = mapped_column(String(20))
+    """`imported`, `unchanged` or `rejected`; rejected entries are retried on the next sync."""
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Tables whose rows belong to one revision, in insertion order (parents before children).
+REVISION_CHILD_TABLES = (
+    AdvisoryContent,
+    QualityFlag,
+    Product,
+    ProductIdentificationHelper,
+    Relationship,
+    ProductGroupMember,
+    Vulnerability,
+    Note,
+    Reference,
+    Score,
+    ProductStatus,
+    Remediation,
+    Threat,
+    Flag,
+)
