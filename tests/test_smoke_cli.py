@@ -18,7 +18,15 @@ def test_import_list_show_roundtrip(cli: Cli) -> None:
 
     listed = json.loads(cli("advisories", "list", "--format", "json").stdout)
     assert len(listed) == 36
-    for key in ("tracking_id", "publisher", "title", "version", "current_release_date", "cves", "quality_flags"):
+    for key in (
+        "tracking_id",
+        "publisher",
+        "title",
+        "version",
+        "current_release_date",
+        "cves",
+        "quality_flags",
+    ):
         assert all(key in row for row in listed), key
     seed = next(row for row in listed if row["tracking_id"] == "ICSMA-21-019-01")
     assert seed["cves"] == ["CVE-2020-27298"]

@@ -23,7 +23,5 @@ class Settings:
 def load_settings(database_url: str | None = None, max_document_bytes: int | None = None) -> Settings:
     """Settings from explicit values, else the environment, else the defaults."""
     url = database_url or os.environ.get("VIGIL_DATABASE_URL") or DEFAULT_DATABASE_URL
-    limit = max_document_bytes or int(
-        os.environ.get("VIGIL_MAX_DOCUMENT_BYTES", str(DEFAULT_MAX_DOCUMENT_BYTES))
-    )
+    limit = max_document_bytes or int(os.environ.get("VIGIL_MAX_DOCUMENT_BYTES", str(DEFAULT_MAX_DOCUMENT_BYTES)))
     return Settings(database_url=url, max_document_bytes=limit)

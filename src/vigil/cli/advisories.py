@@ -36,7 +36,8 @@ MaxSizeOption = Annotated[
     typer.Option("--max-size", envvar="VIGIL_MAX_DOCUMENT_BYTES", help="Reject documents larger than this many bytes."),
 ]
 WorkersOption = Annotated[
-    int | None, typer.Option("--workers", min=1, help="Processes that validate in parallel (default: one per core).")
+    int | None,
+    typer.Option("--workers", min=1, help="Processes that validate in parallel (default: one per core)."),
 ]
 
 

@@ -35,7 +35,13 @@ def render_advisory(console: Console, a: dict[str, Any]) -> None:
         console.print(flags)
     revisions = Table("revision", "version", "current release", "sha256", "current", title="Revisions", box=None)
     for r in a["revisions"]:
-        revisions.add_row(str(r["revision_id"]), r["version"], r["current_release_date"], r["sha256"][:16], "yes" if r["current"] else "")
+        revisions.add_row(
+            str(r["revision_id"]),
+            r["version"],
+            r["current_release_date"],
+            r["sha256"][:16],
+            "yes" if r["current"] else "",
+        )
     console.print(revisions)
 
 
@@ -43,9 +49,7 @@ def _render_vulnerability(console: Console, v: dict[str, Any]) -> None:
     cwe = f" {v['cwe']['id']}" if v["cwe"] else ""
     console.print(f"\n[bold]{v['cve'] or '(no CVE)'}[/bold]{cwe} {v['title'] or ''}", markup=True)
     for s in v["scores"]:
-        console.print(
-            f"  CVSS {s['cvss_version']} {s['base_score']} {s['base_severity']}  {s['vector']}", markup=False
-        )
+        console.print(f"  CVSS {s['cvss_version']} {s['base_score']} {s['base_severity']}  {s['vector']}", markup=False)
     for status, ids in v["product_status"].items():
         console.print(f"  {status}: {', '.join(ids)}", markup=False)
     for r in v["remediations"]:

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli.common import EXIT_REJECTED, DbOption, FormatOption, OutputFormat, fail, opened_store, out, print_json
+from vigil.cli.common import (
+    EXIT_REJECTED,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    fail,
+    opened_store,
+    out,
+    print_json,
+)
 from vigil.services.keys import add_key, list_keys, remove_key
 
 app = typer.Typer(

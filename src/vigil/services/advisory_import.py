@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from vigil.services.keys import configured_keys
 from vigil.services.store import Store
@@ -82,9 +82,7 @@ def import_candidates(
     return summary
 
 
-def iter_import(
-    store: Store, candidates: Iterable[Candidate], workers: int | None = None
-) -> Iterator[ImportOutcome]:
+def iter_import(store: Store, candidates: Iterable[Candidate], workers: int | None = None) -> Iterator[ImportOutcome]:
     """Import candidates, each stored in its own transaction, yielding outcomes in input order.
 
     Reading (integrity, parse, validation) runs on `workers` processes; one writer stores.
@@ -104,19 +102,16 @@ def store_prepared(store: Store, prepared: Prepared) -> ImportOutcome:
     """Store one checked document in its own transaction."""
     header = prepared.extracted.header
     try:
-        with transaction(store.sessions) as session:
-            status, revision_id = save_revision(
-                session,
-                prepared.extracted,
-                prepared.content,
-                prepared.digests,
-                prepared.integrity,
-                prepared.source,
-                prepared.failures,
-            )
+        status, revision_id = _save(store, prepared)
+    except IntegrityError:
+        # Another importer stored the same advisory (or bytes) between our read and our write:
+        # a second attempt sees its rows and becomes a new revision or `unchanged`.
+        try:
+            status, revision_id = _save(store, prepared)
+        except SQLAlchemyError as error:
+            return _refused(prepared, error)
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        return ImportOutcome(prepared.source, "rejected", f"database refused it: {reason}")
+        return _refused(prepared, error)
     return ImportOutcome(
         prepared.source,
         status,
@@ -126,3 +121,21 @@ def store_prepared(store: Store, prepared: Prepared) -> ImportOutcome:
         revision_id,
         len(prepared.failures) if status != "unchanged" else 0,
     )
+
+
+def _save(store: Store, prepared: Prepared) -> tuple[str, int]:
+    with transaction(store.sessions) as session:
+        return save_revision(
+            session,
+            prepared.extracted,
+            prepared.content,
+            prepared.digests,
+            prepared.integrity,
+            prepared.source,
+            prepared.failures,
+        )
+
+
+def _refused(prepared: Prepared, error: SQLAlchemyError) -> ImportOutcome:
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    return ImportOutcome(prepared.source, "rejected", f"database refused it: {reason}")

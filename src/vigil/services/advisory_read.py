@@ -8,7 +8,13 @@ from typing import Any
 
 from vigil.services.store import Store
 from vigil.store import schema as t
-from vigil.store.advisory_queries import current_revisions, find_advisories, revisions_of, rows_of, values_by_revision
+from vigil.store.advisory_queries import (
+    current_revisions,
+    find_advisories,
+    revisions_of,
+    rows_of,
+    values_by_revision,
+)
 
 
 class AdvisoryNotFound(LookupError):
@@ -86,7 +92,12 @@ def show_advisory(store: Store, ident: str) -> dict[str, Any]:
             "notes": [_note(n) for n in rows_of(session, t.Note, current.id) if n.vulnerability_ordinal is None],
             "vulnerabilities": _vulnerabilities(session, current.id),
             "quality_flags": [
-                {"test_id": f.test_id, "group": f.test_group, "instance_path": f.instance_path, "message": f.message}
+                {
+                    "test_id": f.test_id,
+                    "group": f.test_group,
+                    "instance_path": f.instance_path,
+                    "message": f.message,
+                }
                 for f in rows_of(session, t.QualityFlag, current.id)
             ],
         }
@@ -189,7 +200,12 @@ def _vulnerabilities(session: Any, revision_id: int) -> list[dict[str, Any]]:
         )
     for th in rows_of(session, t.Threat, revision_id):
         by_ordinal[th.vulnerability_ordinal]["threats"].append(
-            {"category": th.category, "details": th.details, "product_ids": th.product_ids, "group_ids": th.group_ids}
+            {
+                "category": th.category,
+                "details": th.details,
+                "product_ids": th.product_ids,
+                "group_ids": th.group_ids,
+            }
         )
     for f in rows_of(session, t.Flag, revision_id):
         by_ordinal[f.vulnerability_ordinal]["flags"].append(

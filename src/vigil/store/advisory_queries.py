@@ -23,9 +23,7 @@ def current_revisions(
     offset: int = 0,
 ) -> Sequence[Row[Any]]:
     """Current revisions, newest first, with their advisory identity and revision count."""
-    revision_counts = (
-        select(Rev.advisory_id, func.count().label("revisions")).group_by(Rev.advisory_id).subquery()
-    )
+    revision_counts = select(Rev.advisory_id, func.count().label("revisions")).group_by(Rev.advisory_id).subquery()
     query = (
         select(Rev, t.Advisory.publisher_namespace, t.Advisory.tracking_id, revision_counts.c.revisions)
         .join(t.Advisory, t.Advisory.id == Rev.advisory_id)
@@ -37,15 +35,16 @@ def current_revisions(
     if publisher:
         pattern = f"%{publisher.lower()}%"
         query = query.where(
-            or_(func.lower(Rev.publisher_name).like(pattern), func.lower(t.Advisory.publisher_namespace).like(pattern))
+            or_(
+                func.lower(Rev.publisher_name).like(pattern),
+                func.lower(t.Advisory.publisher_namespace).like(pattern),
+            )
         )
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(or_(func.lower(Rev.title).like(pattern), func.lower(t.Advisory.tracking_id).like(pattern)))
     if cve:
-        query = query.where(
-            Rev.id.in_(select(t.Vulnerability.revision_id).where(t.Vulnerability.cve == cve.upper()))
-        )
+        query = query.where(Rev.id.in_(select(t.Vulnerability.revision_id).where(t.Vulnerability.cve == cve.upper())))
     if limit is not None:
         query = query.limit(limit)
     return session.execute(query).all()

@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The csaf package configures root logging at INFO when imported; migrations should stay quiet.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class DatabaseError(Exception):
@@ -52,8 +52,10 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (a no-op when it is already there)."""
-    # The csaf package configures root logging at INFO on import; migrations should be quiet.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Imported here, after the logger level above is set: alembic logs its plugin set-up on import.
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:

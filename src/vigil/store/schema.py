@@ -11,7 +11,7 @@ revision is stored or removed as one unit, inside one transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -40,7 +40,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 def _revision_fk() -> Mapped[int]:
@@ -108,9 +108,7 @@ class AdvisoryContent(Base):
     """The original bytes of a revision, separate so listing revisions never drags them along."""
 
     __tablename__ = "advisory_content"
-    revision_id: Mapped[int] = mapped_column(
-        ForeignKey("advisory_revision.id", ondelete="CASCADE"), primary_key=True
-    )
+    revision_id: Mapped[int] = mapped_column(ForeignKey("advisory_revision.id", ondelete="CASCADE"), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 

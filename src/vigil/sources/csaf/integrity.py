@@ -46,7 +46,9 @@ def check_hash(content: bytes, algorithm: str, sidecar: bytes) -> None:
         raise RejectedDocument(f".{algorithm} file does not hold a {algorithm} hex digest")
     actual = hashlib.new(algorithm, content).hexdigest()
     if actual != expected.lower():
-        raise RejectedDocument(f"{algorithm} mismatch: file hashes to {actual[:16]}…, .{algorithm} says {expected[:16]}…")
+        raise RejectedDocument(
+            f"{algorithm} mismatch: file hashes to {actual[:16]}…, .{algorithm} says {expected[:16]}…"
+        )
 
 
 def parse_public_key(armored: bytes) -> PublicKey:

@@ -45,7 +45,7 @@ def read_all(candidates: Iterable[Candidate], policy: ReadPolicy, workers: int) 
 
 
 def _init(policy: ReadPolicy) -> None:
-    global _policy  # noqa: PLW0603 - one policy per worker process, sent once instead of per task
+    global _policy  # one policy per worker process, sent once instead of with every task
     _policy = policy
 
 

@@ -2,7 +2,7 @@
 
 orjson is strict where it matters here: it refuses invalid UTF-8 and lone surrogates (the stdlib
 accepts the latter), refuses nesting deeper than 1024 levels instead of exhausting the C stack,
-and parses the CISA corpus about 3x faster than `json`.
+and parses the CISA corpus in 0.27 s where `json` takes 0.36 s.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def load_json(raw: bytes, max_bytes: int) -> dict[str, Any]:
         # RFC 8259 lets parsers ignore a byte order mark; the importer records it as a quality flag.
         value = orjson.loads(raw.removeprefix(UTF8_BOM))
     except orjson.JSONDecodeError as error:
-        raise RejectedDocument(f"not valid JSON: {_describe(error)}") from None
+        raise RejectedDocument(f"not valid JSON: {_describe(error, raw)}") from None
     if not isinstance(value, dict):
         raise RejectedDocument(f"not a CSAF document: top level is a JSON {type(value).__name__}, not an object")
     return value
@@ -43,10 +43,15 @@ def csaf_version_of(doc: dict[str, Any]) -> str:
     return str(version)
 
 
-def _describe(error: orjson.JSONDecodeError) -> str:
+def _describe(error: orjson.JSONDecodeError, raw: bytes) -> str:
     message = str(error.msg)
-    if "recursion limit" in message:
+    if "recursion limit" in message or "depth limit" in message:  # orjson 3.10+ says "depth limit exceeded"
         return "nested deeper than 1024 levels"
-    if "UTF-8" in message or "surrogate" in message:
-        return f"invalid UTF-8 ({message}) at byte {error.pos}"
+    if "UTF-8" in message:
+        # orjson reports every bad byte as "surrogates not allowed" at position 0; find the real offset.
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return f"invalid UTF-8 at byte {bad.start}"
+        return f"invalid UTF-8 ({message})"
     return f"{message} at line {error.lineno}, column {error.colno}"

@@ -79,9 +79,10 @@ def _read(candidate: Candidate, content: bytes, policy: ReadPolicy) -> Prepared 
             f"document is {len(content):,} bytes, over the {policy.max_document_bytes:,}-byte limit"
         )
     hashes = [kind for kind in ("sha256", "sha512") if kind in candidate.sidecars]
-    for kind in hashes:
-        check_hash(content, kind, candidate.sidecars[kind])
-    signature, signer = "absent", None
+    for algorithm in hashes:
+        check_hash(content, algorithm, candidate.sidecars[algorithm])
+    signature: str = "absent"
+    signer: str | None = None
     if "asc" in candidate.sidecars:
         signature = "unchecked"
         if policy.keys:
