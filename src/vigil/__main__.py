@@ -2,4 +2,6 @@
 
 from vigil.cli.main import app
 
-app()
+# Guarded: the import pool's forkserver children import the main module again.
+if __name__ == "__main__":
+    app()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from vigil.cli.advisory_view import render_advisory
 from vigil.cli.common import (
-    EXIT_OK,
     EXIT_REJECTED,
     DbOption,
     FormatOption,
@@ -25,8 +22,10 @@ from vigil.cli.common import (
     print_json,
     progress_enabled,
 )
-from vigil.services.advisory_import import ImportOutcome, ImportSummary, iter_import
+from vigil.cli.outcomes import OutcomePrinter
+from vigil.services.advisory_import import iter_import
 from vigil.services.advisory_read import AdvisoryNotFound, list_advisories, show_advisory
+from vigil.services.advisory_sync import SyncError, sync
 from vigil.sources.csaf.files import count_json, discover
 
 app = typer.Typer(help="CSAF advisories: import, sync, list, show.", no_args_is_help=True)
@@ -52,58 +51,41 @@ def import_(
 ) -> None:
     """Validate and store advisories; every revision is kept. Exit 1 if any document was rejected."""
     with opened_store(db, max_size) as store:
-        candidates = discover(paths, store.settings.max_document_bytes)
         total = count_json(paths) if progress_enabled(quiet) else None
-        outcomes = iter_import(store, candidates, workers)
-        _report(outcomes, output, quiet, total, "importing")
+        with OutcomePrinter(output, quiet, "importing", total) as printer:
+            for outcome in iter_import(store, discover(paths, store.settings.max_document_bytes), workers):
+                printer.add(outcome)
+    raise typer.Exit(printer.finish())
 
 
-def _report(outcomes: Iterable[ImportOutcome], output: OutputFormat, quiet: bool, total: int | None, verb: str) -> None:
-    """Print rejections as they happen, then the summary line; exit 1 if anything was rejected."""
-    summary = ImportSummary()
-    collected: list[ImportOutcome] = []
-    for outcome in _with_progress(outcomes, quiet, total, verb):
-        summary.add(outcome)
-        if output is OutputFormat.json:
-            collected.append(outcome)
-        elif outcome.status == "rejected":
-            err.print(f"rejected: {outcome.source}: {outcome.reason}", markup=False)
-    if output is OutputFormat.json:
-        print_json(
-            {
-                "imported": summary.imported,
-                "unchanged": summary.counts["unchanged"],
-                "rejected": summary.rejected,
-                "new_advisories": summary.counts["imported"],
-                "new_revisions": summary.counts["revision"],
-                "skipped": summary.counts["skipped"],
-                "outcomes": [vars(o) for o in collected],
-            }
+@app.command("sync")
+def sync_(
+    source: Annotated[
+        str,
+        typer.Argument(help="provider-metadata.json URL, distribution directory URL, or a provider-like directory."),
+    ],
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="Allow private and loopback addresses (in-house mirrors).")
+    ] = False,
+    db: DbOption = None,
+    quiet: QuietOption = False,
+    output: FormatOption = OutputFormat.table,
+    max_size: MaxSizeOption = None,
+) -> None:
+    """Fetch what changed since the last sync from a trusted provider, verify it, and import it."""
+    with opened_store(db, max_size) as store, OutcomePrinter(output, quiet, "syncing") as printer:
+        try:
+            report = sync(store, source, allow_private, on_outcome=printer.add)
+        except SyncError as error:
+            fail(str(error))
+    code = printer.finish()
+    if not quiet and output is OutputFormat.table:
+        err.print(
+            f"{report.source}: {report.entries_seen} entries listed, "
+            f"{report.documents_fetched} documents fetched, {report.requests} requests",
+            markup=False,
         )
-    else:
-        out.print(summary.line)
-        details = []
-        if summary.counts["revision"]:
-            details.append(f"{summary.counts['revision']} of them new revisions of known advisories")
-        if summary.counts["skipped"]:
-            details.append(f"skipped {summary.counts['skipped']} non-advisory JSON files (feeds, provider metadata)")
-        if details and not quiet:
-            out.print("; ".join(details))
-    raise typer.Exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
-
-
-def _with_progress(
-    outcomes: Iterable[ImportOutcome], quiet: bool, total: int | None, verb: str
-) -> Iterator[ImportOutcome]:
-    if not progress_enabled(quiet):
-        yield from outcomes
-        return
-    columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(verb, total=total)
-        for outcome in outcomes:
-            progress.advance(task)
-            yield outcome
+    raise typer.Exit(code)
 
 
 @app.command("list")

@@ -321,7 +321,8 @@ class SyncEntry(Base):
     validator: Mapped[str | None] = mapped_column(String(200))
     """HTTP ETag or Last-Modified of the last fetch, for conditional requests."""
     outcome: Mapped[str] = mapped_column(String(20))
-    """`imported`, `unchanged` or `rejected`; rejected entries are retried on the next sync."""
+    """`imported`, `unchanged`, `rejected` (retried on the next sync) or `listing` (a changes.csv,
+    index.txt or ROLIE feed row, kept for its HTTP validator)."""
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

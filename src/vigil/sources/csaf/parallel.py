@@ -7,17 +7,21 @@ memory bounded however many files a directory holds.
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from itertools import islice
+from concurrent.futures.process import BrokenProcessPool
+from itertools import chain, islice
 
 from vigil.sources.csaf.files import Candidate
 from vigil.sources.csaf.reader import Prepared, ReadPolicy, Verdict, read_candidate
 
 # Below this many documents a pool costs more to start (each worker imports the validator) than it saves.
 _POOL_THRESHOLD = 24
+log = logging.getLogger(__name__)
 _policy: ReadPolicy | None = None
 
 
@@ -30,18 +34,33 @@ def read_all(candidates: Iterable[Candidate], policy: ReadPolicy, workers: int) 
     iterator = iter(candidates)
     head = list(islice(iterator, _POOL_THRESHOLD))
     if workers <= 1 or len(head) < _POOL_THRESHOLD:
-        for candidate in [*head, *iterator]:
-            yield read_candidate(candidate, policy)
+        yield from (read_candidate(candidate, policy) for candidate in chain(head, iterator))
         return
     window = workers * 4
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(policy,)) as pool:
-        pending: deque[Future[Prepared | Verdict]] = deque()
-        for candidate in [*head, *iterator]:
-            pending.append(pool.submit(_read_in_worker, candidate))
-            if len(pending) >= window:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    # forkserver, not fork: callers (sync) run fetch threads, and forking a threaded process can
+    # copy a held lock into the child.
+    context = multiprocessing.get_context("forkserver")
+    source = chain(head, iterator)
+    # A candidate leaves `pending` only once its result is in hand, so none is lost if the pool breaks.
+    pending: deque[tuple[Candidate, Future[Prepared | Verdict]]] = deque()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(policy,)) as pool:
+            for candidate in source:
+                pending.append((candidate, pool.submit(_read_in_worker, candidate)))
+                if len(pending) >= window:
+                    result = pending[0][1].result()
+                    pending.popleft()
+                    yield result
+            while pending:
+                result = pending[0][1].result()
+                pending.popleft()
+                yield result
+    except BrokenProcessPool:
+        # Workers could not start or died (e.g. a caller's unguarded __main__ under forkserver, or
+        # the OOM killer): finish in this process rather than lose the batch.
+        log.warning("import workers failed; reading the remaining documents in one process")
+        yield from (read_candidate(candidate, policy) for candidate, _ in pending)
+        yield from (read_candidate(candidate, policy) for candidate in source)
 
 
 def _init(policy: ReadPolicy) -> None:

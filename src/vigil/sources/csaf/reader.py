@@ -75,9 +75,7 @@ _NOT_ADVISORY = "not an advisory"
 
 def _read(candidate: Candidate, content: bytes, policy: ReadPolicy) -> Prepared | Verdict:
     if len(content) > policy.max_document_bytes:
-        raise RejectedDocument(
-            f"document is {len(content):,} bytes, over the {policy.max_document_bytes:,}-byte limit"
-        )
+        raise RejectedDocument(f"document is {len(content):,} bytes, over the {policy.max_document_bytes:,}-byte limit")
     hashes = [kind for kind in ("sha256", "sha512") if kind in candidate.sidecars]
     for algorithm in hashes:
         check_hash(content, algorithm, candidate.sidecars[algorithm])

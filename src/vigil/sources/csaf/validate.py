@@ -49,8 +49,7 @@ def check(doc: dict[str, Any], csaf_version: str) -> tuple[TestFailure, ...]:
             more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
             raise RejectedDocument(f"fails the CSAF {csaf_version} JSON schema{where}{what}{more}")
         failures.extend(
-            TestFailure(result.id, result.group, error.instance_path, error.message)
-            for error in result.errors or ()
+            TestFailure(result.id, result.group, error.instance_path, error.message) for error in result.errors or ()
         )
         if not result.errors:
             failures.append(TestFailure(result.id, result.group, "/", result.title))
