@@ -115,7 +115,5 @@ def cli(database_url: str, tmp_path: Path) -> Cli:
 def corpus_dir() -> Path:
     """The shared CISA corpus, or a skip that says why it is missing."""
     if not (CORPUS / "csaf_files").is_dir():
-        pytest.skip(
-            f"shared CISA corpus not found at {CORPUS} (only CI and developer machines have ../shared)"
-        )
+        pytest.skip(f"shared CISA corpus not found at {CORPUS} (only CI and developer machines have ../shared)")
     return CORPUS

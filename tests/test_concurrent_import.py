@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from conftest import DEMO_ADVISORIES
-
 from vigil.config import load_settings
 from vigil.services.store import open_store
 from vigil.store.advisories import count_rows

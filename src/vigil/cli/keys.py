@@ -31,12 +31,12 @@ def add(file: Annotated[Path, typer.Argument(help="Public key file, armored or b
     try:
         armored = file.read_bytes()
     except OSError as error:
-        fail(f"{file}: cannot read: {error.strerror or error}")
+        fail(f"{file}: cannot read: {error.strerror or error}", EXIT_REJECTED)
     with opened_store(db) as store:
         try:
             key, new = add_key(store, armored)
         except ValueError as error:
-            fail(f"{file}: {error}")
+            fail(f"{file}: {error}", EXIT_REJECTED)
     verb = "added" if new else "already configured:"
     out.print(f"{verb} {key.fingerprint} {', '.join(key.user_ids)}", markup=False)
 

@@ -13,7 +13,7 @@ from vigil.services.store import Store
 from vigil.sources.csaf.files import Candidate
 from vigil.sources.csaf.parallel import default_workers, read_all
 from vigil.sources.csaf.reader import Prepared, ReadPolicy, Verdict
-from vigil.store.advisories import known_content_hashes, save_revision
+from vigil.store.advisories import known_content_hashes, record_verified_signature, save_revision
 from vigil.store.db import transaction
 
 
@@ -93,9 +93,19 @@ def iter_import(store: Store, candidates: Iterable[Candidate], workers: int | No
     policy = ReadPolicy(store.settings.max_document_bytes, keys, frozenset(known))
     for verdict in read_all(candidates, policy, default_workers() if workers is None else workers):
         if isinstance(verdict, Verdict):
-            yield ImportOutcome(verdict.source, verdict.status, verdict.reason)
+            yield _unstored(store, verdict)
             continue
         yield store_prepared(store, verdict)
+
+
+def _unstored(store: Store, verdict: Verdict) -> ImportOutcome:
+    """The outcome of a document not stored again; unchanged bytes may still gain a verified signature."""
+    integrity, reason = verdict.integrity, verdict.reason
+    if verdict.sha256 and integrity and integrity.signature == "verified" and integrity.signer_fingerprint:
+        with transaction(store.sessions) as session:
+            if record_verified_signature(session, verdict.sha256, integrity.signer_fingerprint):
+                reason = f"{reason}; its signature is now verified"
+    return ImportOutcome(verdict.source, verdict.status, reason)
 
 
 def store_prepared(store: Store, prepared: Prepared) -> ImportOutcome:

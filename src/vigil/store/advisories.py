@@ -169,6 +169,19 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+def record_verified_signature(session: Session, content_sha256: str, fingerprint: str) -> bool:
+    """Mark stored bytes as signature-verified (a key was configured after they were imported).
+
+    Returns True when a revision changed; a revision already verified keeps its first signer.
+    """
+    result = session.execute(
+        update(t.AdvisoryRevision)
+        .where(t.AdvisoryRevision.content_sha256 == content_sha256, t.AdvisoryRevision.signature != "verified")
+        .values(signature="verified", signer_fingerprint=fingerprint)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def delete_revision(session: Session, revision_id: int) -> None:
     """Remove one revision and everything hanging off it (used by tests and maintenance)."""
     session.execute(delete(t.AdvisoryRevision).where(t.AdvisoryRevision.id == revision_id))

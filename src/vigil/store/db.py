@@ -51,7 +51,31 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (a no-op when it is already there)."""
+    """Bring the schema to the newest Alembic revision (a no-op when it is already there).
+
+    The whole upgrade is one transaction on both databases, so a crash midway leaves the schema
+    as it was. SQLite's DDL is transactional, but Python's sqlite3 module never opens a
+    transaction for it; the migration therefore runs on its own engine that issues
+    `BEGIN IMMEDIATE` itself, which also makes a second process wait instead of migrating twice.
+    """
+    if engine.dialect.name != "sqlite":
+        _run_migrations(engine)
+        return
+    migration_engine = create_engine(engine.url, connect_args={"timeout": 30})
+    event.listen(migration_engine, "connect", _sqlite_manual_transactions)
+    event.listen(migration_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    try:
+        _run_migrations(migration_engine)
+    finally:
+        migration_engine.dispose()
+
+
+def _sqlite_manual_transactions(dbapi_connection: sqlite3.Connection, record: Any) -> None:
+    _sqlite_on_connect(dbapi_connection, record)
+    dbapi_connection.isolation_level = None  # sqlite3 stops issuing BEGIN; the "begin" event does
+
+
+def _run_migrations(engine: Engine) -> None:
     # Imported here, after the logger level above is set: alembic logs its plugin set-up on import.
     from alembic import command
     from alembic.config import Config

@@ -24,6 +24,8 @@ class Candidate:
     """Why the candidate is rejected without being read (size, symlink, unreadable)."""
     from_scan: bool = False
     """Found by scanning a directory (not named by the user): non-advisory JSON is skipped, not rejected."""
+    skipped: str | None = None
+    """Why this entry is reported but not read, e.g. a symlinked directory that is not followed."""
 
 
 def discover(paths: Sequence[Path], max_bytes: int) -> Iterator[Candidate]:
@@ -31,8 +33,11 @@ def discover(paths: Sequence[Path], max_bytes: int) -> Iterator[Candidate]:
     for path in paths:
         if path.is_dir():
             root = path.resolve()
-            for file in _walk_json(path):
-                yield _read(file, root, max_bytes, from_scan=True)
+            for file, is_link_dir in _walk_json(path):
+                if is_link_dir:
+                    yield Candidate(str(file), None, skipped="symlinked directory, not followed", from_scan=True)
+                else:
+                    yield _read(file, root, max_bytes, from_scan=True)
         elif path.exists():
             yield _read(path, path.resolve().parent, max_bytes, from_scan=False)
         else:
@@ -44,14 +49,18 @@ def count_json(paths: Sequence[Path]) -> int:
     return sum(sum(1 for _ in _walk_json(p)) if p.is_dir() else 1 for p in paths)
 
 
-def _walk_json(top: Path) -> Iterator[Path]:
-    # os.walk does not descend into symlinked directories, so a link cannot make us loop
-    # or wander off; symlinked *files* are listed and checked in _read.
+def _walk_json(top: Path) -> Iterator[tuple[Path, bool]]:
+    """(path, is a symlinked directory) for every *.json file and every directory link below top."""
+    # Symlinked directories are reported, never entered: a link could loop or lead anywhere.
+    # Symlinked *files* are listed and checked against the root in _read.
     for dirpath, dirnames, filenames in os.walk(top):
         dirnames.sort()
+        links = [name for name in dirnames if (Path(dirpath) / name).is_symlink()]
+        for name in links:
+            yield Path(dirpath) / name, True
         for name in sorted(filenames):
             if name.endswith(".json"):
-                yield Path(dirpath) / name
+                yield Path(dirpath) / name, False
 
 
 def _read(file: Path, root: Path, max_bytes: int, from_scan: bool) -> Candidate:
@@ -70,8 +79,12 @@ def _read(file: Path, root: Path, max_bytes: int, from_scan: bool) -> Candidate:
     for kind in SIDECARS:
         sibling = file.with_name(f"{file.name}.{kind}")
         try:
-            if sibling.exists() and sibling.resolve().is_relative_to(root):
-                sidecars[kind] = sibling.read_bytes()[:1_000_000]  # hashes and signatures are small
+            if not sibling.exists():
+                continue
+            if not sibling.resolve().is_relative_to(root):
+                # Ignoring it would import the document as unhashed/unsigned: refuse instead.
+                return Candidate(source, None, refusal=f"{sibling.name} is a symlink that leaves the import root")
+            sidecars[kind] = sibling.read_bytes()[:1_000_000]  # hashes and signatures are small
         except OSError as error:
             return Candidate(source, None, refusal=f"cannot read {sibling.name}: {error.strerror or error}")
     return Candidate(source, content, sidecars, from_scan=from_scan)

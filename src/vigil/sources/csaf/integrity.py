@@ -54,11 +54,14 @@ def check_hash(content: bytes, algorithm: str, sidecar: bytes) -> None:
 def parse_public_key(armored: bytes) -> PublicKey:
     """Read one OpenPGP certificate (armored or binary); raise ValueError when it is not one."""
     try:
-        cert = pysequoia.Cert.from_bytes(armored)
+        # Tsk reads public and secret keys alike; it serialises as a PRIVATE KEY BLOCK exactly when
+        # secret material is present (Cert.has_secret_keys is deprecated in pysequoia).
+        key = pysequoia.Tsk.from_bytes(armored)
     except Exception as error:  # pysequoia raises plain Exception subclasses with backtraces
         raise ValueError(f"not an OpenPGP public key: {_first_line(error)}") from None
-    if cert.has_secret_keys:
+    if str(key).startswith("-----BEGIN PGP PRIVATE KEY BLOCK"):
         raise ValueError("this is a secret key; give vigil only the public certificate")
+    cert = key.extract_certificate()
     return PublicKey(
         fingerprint=cert.fingerprint.lower(),
         user_ids=tuple(str(uid) for uid in cert.user_ids),

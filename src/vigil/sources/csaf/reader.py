@@ -45,6 +45,10 @@ class Verdict:
     """`rejected`, `skipped` or `unchanged`."""
     reason: str
     """One line saying why."""
+    sha256: str | None = None
+    """For `unchanged`: the digest of the stored bytes."""
+    integrity: Integrity | None = None
+    """For `unchanged`: what this copy's hashes and signature proved (a key may have been added since)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class ReadPolicy:
 
 def read_candidate(candidate: Candidate, policy: ReadPolicy) -> Prepared | Verdict:
     """Check and parse one candidate; never raises for bad input."""
+    if candidate.skipped is not None:
+        return Verdict(candidate.source, "skipped", candidate.skipped)
     if candidate.refusal is not None or candidate.content is None:
         return Verdict(candidate.source, "rejected", candidate.refusal or "no content")
     try:
@@ -87,8 +93,9 @@ def _read(candidate: Candidate, content: bytes, policy: ReadPolicy) -> Prepared 
             signer = verify_signature(content, candidate.sidecars["asc"], policy.keys)
             signature = "verified"
     digests = sha256_and_sha512(content)
+    integrity = Integrity("+".join(hashes) or "none", signature, signer)
     if digests[0] in policy.known_sha256:
-        return Verdict(candidate.source, "unchanged", "identical bytes already stored")
+        return Verdict(candidate.source, "unchanged", "identical bytes already stored", digests[0], integrity)
     doc = load_json(content, policy.max_document_bytes)
     kind = _non_advisory_kind(doc)
     if kind:
@@ -103,7 +110,6 @@ def _read(candidate: Candidate, content: bytes, policy: ReadPolicy) -> Prepared 
         for s in extracted.scores
         if s.error
     )
-    integrity = Integrity("+".join(hashes) or "none", signature, signer)
     return Prepared(candidate.source, content, digests, integrity, extracted, failures)
 
 

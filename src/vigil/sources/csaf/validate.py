@@ -7,15 +7,27 @@ schema check in ~4.6 ms and the mandatory tests in ~3.5 ms per document.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
-
-import csaf
-import csaf.csaf.v20
 
 from vigil.sources.csaf.errors import RejectedDocument
 
-_VALIDATORS = {"2.0": csaf.csaf.v20.validate, "2.1": csaf.validate}
+# Schemas tried per csaf_version, newest first. CSAF 2.1 went through committee drafts whose
+# schemas differ (e.g. publisher `contact_details` became `contact`); documents written to a draft,
+# like the OASIS 2.1 examples in the spec repository (CSD02), exist in the wild. A document valid
+# only against a draft is accepted with quality flag `vigil:csaf-2.1-draft`.
+_SCHEMAS = {
+    "2.0": (("csaf.csaf.v20._validator", "2.0"),),
+    "2.1": (
+        ("csaf.csaf.v21._validator", "2.1"),
+        ("csaf.csaf.v21csd04._validator", "2.1 CSD04"),
+        ("csaf.csaf.v21csd03._validator", "2.1 CSD03"),
+        ("csaf.csaf.v21csd02._validator", "2.1 CSD02"),
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +44,33 @@ class TestFailure:
     """The validator's explanation."""
 
 
+@cache
+def _validator(module: str) -> Callable[..., Any]:
+    # Imported on first use: the csaf package takes ~0.3 s to import, which read-only commands skip.
+    validate: Callable[..., Any] = importlib.import_module(module).validate
+    return validate
+
+
 def check(doc: dict[str, Any], csaf_version: str) -> tuple[TestFailure, ...]:
     """Reject a schema-invalid document; return the mandatory-test failures of a valid one."""
+    rejection: RejectedDocument | None = None
+    for module, label in _SCHEMAS[csaf_version]:
+        try:
+            failures = _run(doc, module, csaf_version)
+        except RejectedDocument as error:
+            rejection = rejection or error  # report the newest schema's complaint
+            continue
+        if label != csaf_version:
+            note = f"valid only against the CSAF {label} schema (a committee draft), not the current {csaf_version}"
+            failures += (TestFailure("vigil:csaf-2.1-draft", "vigil", "/document/csaf_version", note),)
+        return failures
+    assert rejection is not None
+    raise rejection
+
+
+def _run(doc: dict[str, Any], module: str, csaf_version: str) -> tuple[TestFailure, ...]:
     try:
-        report = _VALIDATORS[csaf_version](doc, preset="basic")
+        report = _validator(module)(doc, preset="basic")
     except RecursionError:
         raise RejectedDocument("document nests too deeply to validate") from None
     failures: list[TestFailure] = []

@@ -11,6 +11,8 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
+    # vigil.store.db.upgrade runs every migration inside one transaction, SQLite included.
+    transactional_ddl=True,
 )
 with context.begin_transaction():
     context.run_migrations()
