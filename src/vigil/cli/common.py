@@ -18,7 +18,8 @@ from vigil.store.db import DatabaseError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is read by scripts and pagers: don't wrap tables at Rich's 80-column default.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[

@@ -131,11 +131,10 @@ def display(url: str) -> str:
     return f"{path}#{fragment}" if fragment else str(path)
 
 
-class LocalFetcher:
-    """Reads files of one local directory tree; never opens a socket."""
+class _RequestCounter:
+    """Counts requests (or local reads) across the fetch threads, for SyncReport.requests."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests = 0
 
@@ -143,9 +142,20 @@ class LocalFetcher:
     def requests(self) -> int:
         return self._requests
 
-    def get(self, url: str, limit: int, validator: str | None = None) -> Fetched:
+    def _count(self) -> None:
         with self._lock:
             self._requests += 1
+
+
+class LocalFetcher(_RequestCounter):
+    """Reads files of one local directory tree; never opens a socket."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root.resolve()
+
+    def get(self, url: str, limit: int, validator: str | None = None) -> Fetched:
+        self._count()
         path = local_path(url)
         if path is None:
             raise UnsafeURL(f"a local source reads only its own files, not {url[:200]!r}")
@@ -210,10 +220,11 @@ class _CheckedTransport(httpx.HTTPTransport):
         )
 
 
-class HttpFetcher:
+class HttpFetcher(_RequestCounter):
     """Reads http(s) URLs under the URL policy, with conditional requests and a size bound."""
 
     def __init__(self, allow_private: bool, deadline: float = DEADLINE_SECONDS) -> None:
+        super().__init__()
         # trust_env=False: no proxy from the environment may receive the traffic instead.
         self._client = httpx.Client(
             transport=_CheckedTransport(allow_private),
@@ -224,12 +235,6 @@ class HttpFetcher:
             headers={"User-Agent": "vigil-csaf-sync", "Accept-Encoding": "identity"},
         )
         self._deadline = deadline
-        self._lock = threading.Lock()
-        self._requests = 0
-
-    @property
-    def requests(self) -> int:
-        return self._requests
 
     def get(self, url: str, limit: int, validator: str | None = None) -> Fetched:
         headers = {}
@@ -238,8 +243,7 @@ class HttpFetcher:
             headers["If-None-Match" if is_etag else "If-Modified-Since"] = validator
         for _hop in range(MAX_REDIRECTS + 1):
             check_url(url)
-            with self._lock:
-                self._requests += 1
+            self._count()
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
                     status = response.status_code
