@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from vigil import __version__
-from vigil.cli import advisories, db, keys
+from vigil.cli import advisories, db, inventory, keys
 
 app = typer.Typer(
     name="vigil",
@@ -15,6 +15,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(advisories.app, name="advisories")
+app.add_typer(inventory.app, name="inventory")
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 

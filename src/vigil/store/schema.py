@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -324,6 +325,111 @@ class SyncEntry(Base):
     """`imported`, `unchanged`, `rejected` (retried on the next sync) or `listing` (a changes.csv,
     index.txt or ROLIE feed row, kept for its HTTP validator)."""
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Site(Base):
+    """A hospital, campus or customer: the tenant boundary and, under Citus, the distribution key."""
+
+    __tablename__ = "site"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Asset(Base):
+    """One device of a site. `*_raw` columns hold the value as the inventory wrote it."""
+
+    __tablename__ = "asset"
+    __table_args__ = (
+        Index("ix_asset_site_manufacturer", "site_id", "manufacturer"),
+        Index("ix_asset_site_model_number", "site_id", "model_number"),
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    manufacturer_raw: Mapped[str | None] = mapped_column(Text)
+    manufacturer: Mapped[str | None] = mapped_column(Text)
+    """Canonical manufacturer (alias table applied)."""
+    model_raw: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)
+    model_number_raw: Mapped[str | None] = mapped_column(Text)
+    model_number: Mapped[str | None] = mapped_column(String(200))
+    """Separators and case removed: 12NC `4598 009 39471` -> `459800939471`."""
+    serial_number_raw: Mapped[str | None] = mapped_column(Text)
+    serial_number: Mapped[str | None] = mapped_column(String(200))
+    udi_di_raw: Mapped[str | None] = mapped_column(Text)
+    udi_di: Mapped[str | None] = mapped_column(String(200))
+    firmware_version_raw: Mapped[str | None] = mapped_column(Text)
+    firmware_version: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+    ip_address_raw: Mapped[str | None] = mapped_column(Text)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    """Canonical IP, null when the inventory's text is not an address ("DHCP")."""
+    mac_address_raw: Mapped[str | None] = mapped_column(Text)
+    mac_address: Mapped[str | None] = mapped_column(String(17))
+    bmc_address: Mapped[str | None] = mapped_column(Text)
+    """BMC/management address `host[:port]`: the only address active checks may contact."""
+    network_zone: Mapped[str | None] = mapped_column(Text)
+    device_category: Mapped[str | None] = mapped_column(Text)
+    patient_connected: Mapped[bool | None] = mapped_column(Boolean)
+    life_sustaining: Mapped[bool | None] = mapped_column(Boolean)
+    do_not_scan: Mapped[bool | None] = mapped_column(Boolean)
+    extra: Mapped[dict[str, Any] | None]
+    """Inventory columns vigil does not interpret, by their original header."""
+    content_hash: Mapped[str] = mapped_column(String(64))
+    """Digest of everything imported for the asset: equal means `unchanged` on re-import."""
+    source: Mapped[str] = mapped_column(Text)
+    """The file the asset last came from."""
+    source_row: Mapped[int] = mapped_column(Integer)
+    """Its first row in that file."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InstalledProduct(Base):
+    """Software (or an SBOM component) installed on an asset."""
+
+    __tablename__ = "installed_product"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["site_id", "asset_id"], ["asset.site_id", "asset.asset_id"], ondelete="CASCADE", name="fk_installed_asset"
+        ),
+        Index("ix_installed_product_site_name", "site_id", "name"),
+    )
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    """`inventory` (a row of the inventory file) or `sbom` (a component of an attached SBOM)."""
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vendor_raw: Mapped[str | None] = mapped_column(Text)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    name_raw: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    version_raw: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(Text)
+    """Prefixes stripped: `Release 1.4.5` -> `1.4.5`."""
+    component_type: Mapped[str | None] = mapped_column(String(40))
+    purl: Mapped[str | None] = mapped_column(Text)
+    cpe: Mapped[str | None] = mapped_column(Text)
+    bom_ref: Mapped[str | None] = mapped_column(Text)
+
+
+class AssetSbom(Base):
+    """The SBOM/HBOM last attached to an asset, kept verbatim."""
+
+    __tablename__ = "asset_sbom"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["site_id", "asset_id"], ["asset.site_id", "asset.asset_id"], ondelete="CASCADE", name="fk_sbom_asset"
+        ),
+    )
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    spec_version: Mapped[str] = mapped_column(String(10))
+    serial_number: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # Tables whose rows belong to one revision, in insertion order (parents before children).

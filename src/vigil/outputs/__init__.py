@@ -1,0 +1,1 @@
+"""What vigil shows and sends: spreadsheets, (later) VEX and reports."""

@@ -1,0 +1,139 @@
+"""Use case: import a site's inventory file (upsert), reporting every row it could not use.
+
+The whole file lands in one transaction: a crash or an error leaves the database as it was, and
+a dry run is the same work rolled back. Rejected rows are written to `FILE.rejects.csv` with the
+reason, so nothing the hospital sent is lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vigil.identity.vendors import default_aliases
+from vigil.outputs.spreadsheet import write_csv
+from vigil.services.store import Store
+from vigil.sources.inventory.assets import AssetAssembler, AssetRecord, RowRejection
+from vigil.sources.inventory.mapping import load_mapping
+from vigil.sources.inventory.records import InventoryFileError, TableHeader
+from vigil.sources.inventory.tabular import open_table
+from vigil.store.db import transaction
+from vigil.store.inventory import asset_hashes, delete_assets, insert_assets, site_ids, update_assets
+
+_PROGRESS_EVERY = 10_000
+
+
+@dataclass
+class InventoryImportReport:
+    """What an inventory import did (or, for a dry run, would do)."""
+
+    file: str
+    """The file imported."""
+    dry_run: bool
+    """True when nothing was written."""
+    added: int = 0
+    """Assets new to their site."""
+    updated: int = 0
+    """Assets whose content changed."""
+    unchanged: int = 0
+    """Assets imported again as they were."""
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    """(site, asset_id) stored for a site of this file but absent from it."""
+    pruned: bool = False
+    """True when the missing assets were removed (`--prune`)."""
+    rejections: list[RowRejection] = field(default_factory=list)
+    """Rows that could not be used."""
+    rejects_file: Path | None = None
+    """Where the rejected rows were written."""
+    rows: int = 0
+    """Data rows read."""
+
+    @property
+    def line(self) -> str:
+        """The summary line scripts read."""
+        return (
+            f"assets: added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"missing {len(self.missing)}; rows rejected {len(self.rejections)}"
+        )
+
+
+def import_inventory(
+    store: Store,
+    path: Path,
+    site: str | None = None,
+    mapping: Path | None = None,
+    sheet: str | None = None,
+    dry_run: bool = False,
+    prune: bool = False,
+    on_rows: Callable[[int], None] | None = None,
+) -> InventoryImportReport:
+    """Upsert the assets of `path`; InventoryFileError when the file as a whole cannot be read."""
+    header, rows = open_table(path, load_mapping(mapping) if mapping else None, sheet)
+    report = InventoryImportReport(str(path), dry_run)
+    assembler = AssetAssembler(site, default_aliases())
+    for row in rows:
+        report.rows += 1
+        rejection = assembler.add(row)
+        if rejection is not None:
+            report.rejections.append(rejection)
+        if on_rows and report.rows % _PROGRESS_EVERY == 0:
+            on_rows(report.rows)
+    if on_rows:
+        on_rows(report.rows)
+    by_site: dict[str, list[AssetRecord]] = defaultdict(list)
+    for record in assembler.assets():
+        by_site[record.site].append(record)
+    _store(store, report, by_site, prune)
+    if report.rejections and not dry_run:
+        report.rejects_file = write_rejects(path, header, report.rejections)
+    return report
+
+
+def _store(store: Store, report: InventoryImportReport, by_site: dict[str, list[AssetRecord]], prune: bool) -> None:
+    with transaction(store.sessions) as session:
+        ids = site_ids(session, by_site, create=True)
+        for name, records in sorted(by_site.items()):
+            site_id = ids[name]
+            known = asset_hashes(session, site_id)
+            new = [r for r in records if r.asset_id not in known]
+            changed = [r for r in records if r.asset_id in known and known[r.asset_id] != r.content_hash]
+            present = {r.asset_id for r in records}
+            missing = sorted(a for a in known if a not in present)
+            insert_assets(session, site_id, new, report.file)
+            update_assets(session, site_id, changed, report.file)
+            if prune:
+                delete_assets(session, site_id, missing)
+            report.added += len(new)
+            report.updated += len(changed)
+            report.unchanged += len(records) - len(new) - len(changed)
+            report.missing.extend((name, asset_id) for asset_id in missing)
+        report.pruned = prune
+        if report.dry_run:
+            session.rollback()
+
+
+def rejects_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejects.csv")
+
+
+def write_rejects(path: Path, header: TableHeader, rejections: list[RowRejection]) -> Path:
+    """`FILE.rejects.csv`: row number, reason, then the row's cells under their original headers."""
+    target = rejects_path(path)
+    original_of = {canonical: original for original, canonical in header.mapped.items()}
+    columns = list(header.columns)
+
+    def lines() -> Iterator[list[object]]:
+        for rejection in rejections:
+            row = rejection.row
+            cells = {original_of.get(k, k): v for k, v in row.values.items()} | row.extra
+            reason = f"{rejection.column}: {rejection.reason}" if rejection.column else rejection.reason
+            yield [row.row_number, reason, *(cells.get(c, "") for c in columns)]
+
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(handle, ["row", "reason", *columns], lines())
+    return target
+
+
+__all__ = ["InventoryFileError", "InventoryImportReport", "import_inventory", "rejects_path"]

@@ -1,0 +1,1 @@
+"""Reading inventories: canonical CSV, real-world spreadsheets (synonyms, mapping files, XLSX), CycloneDX."""
