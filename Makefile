@@ -27,6 +27,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/import_corpus.py
+	$(BIN)/python bench/import_inventory.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

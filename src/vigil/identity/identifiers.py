@@ -29,8 +29,14 @@ def udi_di(raw: str) -> str:
     return text.upper()
 
 
+_MAC_COLONS = re.compile(r"[0-9a-fA-F]{2}(?:([:-])[0-9a-fA-F]{2})(?:\1[0-9a-fA-F]{2}){4}")
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+
+
 def mac_address(raw: str) -> str | None:
     """`aa:bb:cc:dd:ee:ff`, or None when the text is not 12 hex digits in a usual notation."""
+    if _MAC_COLONS.fullmatch(raw):  # the common notations, without the general path's cost
+        return raw.replace("-", ":").lower()
     digits = "".join(_HEX.findall(raw))
     stripped = re.sub(r"[\s:\-.]", "", raw)
     if len(digits) != 12 or len(stripped) != 12:
@@ -40,6 +46,8 @@ def mac_address(raw: str) -> str | None:
 
 def ip_address(raw: str) -> str | None:
     """The canonical text of an IPv4/IPv6 address, or None (CMMS exports say "DHCP", "n/a", ...)."""
+    if _IPV4.fullmatch(raw):  # dotted quad without leading zeros is already canonical; ipaddress costs ~10 µs
+        return raw
     try:
         return str(ipaddress.ip_address(raw.strip()))
     except ValueError:

@@ -6,6 +6,7 @@ The table is data (`data/manufacturer_aliases.yaml`), loaded once; a site may po
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -32,6 +33,8 @@ class ManufacturerAliases:
     """name_key(alias) -> canonical manufacturer."""
     aliases: dict[str, tuple[str, ...]]
     """Canonical manufacturer -> its aliases as written in the file."""
+    fingerprint: str
+    """Digest of the table's content: inventory content hashes include it."""
 
     def canonical(self, raw: str) -> str:
         """The canonical manufacturer for a raw name; an unknown name comes back tidied, not invented.
@@ -69,7 +72,8 @@ def load_aliases(path: Path) -> ManufacturerAliases:
             if by_key.get(key, canonical) != canonical:
                 raise AliasTableError(f"{path}: {name!r} is listed under both {by_key[key]!r} and {canonical!r}")
             by_key[key] = canonical
-    return ManufacturerAliases(path, by_key, aliases)
+    fingerprint = hashlib.sha256(repr(sorted(by_key.items())).encode()).hexdigest()[:16]
+    return ManufacturerAliases(path, by_key, aliases, fingerprint)
 
 
 @cache

@@ -7,22 +7,25 @@ reason, so nothing the hospital sent is lost.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from vigil.identity.vendors import default_aliases
 from vigil.outputs.spreadsheet import write_csv
 from vigil.services.store import Store
-from vigil.sources.inventory.assets import AssetAssembler, AssetRecord, RowRejection
+from vigil.sources.inventory.assets import AssetAssembler, RowRejection
 from vigil.sources.inventory.mapping import load_mapping
 from vigil.sources.inventory.records import InventoryFileError, TableHeader
 from vigil.sources.inventory.tabular import open_table
 from vigil.store.db import transaction
 from vigil.store.inventory import asset_hashes, delete_assets, insert_assets, site_ids, update_assets
 
+T = TypeVar("T")
 _PROGRESS_EVERY = 10_000
+_CHUNK = 5_000
 
 
 @dataclass
@@ -82,36 +85,43 @@ def import_inventory(
             on_rows(report.rows)
     if on_rows:
         on_rows(report.rows)
-    by_site: dict[str, list[AssetRecord]] = defaultdict(list)
-    for record in assembler.assets():
-        by_site[record.site].append(record)
-    _store(store, report, by_site, prune)
+    _store(store, report, assembler, prune)
     if report.rejections and not dry_run:
         report.rejects_file = write_rejects(path, header, report.rejections)
     return report
 
 
-def _store(store: Store, report: InventoryImportReport, by_site: dict[str, list[AssetRecord]], prune: bool) -> None:
+def _store(store: Store, report: InventoryImportReport, assembler: AssetAssembler, prune: bool) -> None:
     with transaction(store.sessions) as session:
-        ids = site_ids(session, by_site, create=True)
-        for name, records in sorted(by_site.items()):
+        ids = site_ids(session, assembler.sites(), create=True)
+        for name in assembler.sites():
             site_id = ids[name]
             known = asset_hashes(session, site_id)
-            new = [r for r in records if r.asset_id not in known]
-            changed = [r for r in records if r.asset_id in known and known[r.asset_id] != r.content_hash]
-            present = {r.asset_id for r in records}
+            present = {asset_id for site, asset_id in assembler.rejected_ids if site == name}
+            # Records are built and written a chunk at a time: memory holds the compact buildings only.
+            for chunk in batched(assembler.assets(name), _CHUNK):
+                new = [r for r in chunk if r.asset_id not in known]
+                changed = [r for r in chunk if r.asset_id in known and known[r.asset_id] != r.content_hash]
+                insert_assets(session, site_id, new, report.file)
+                update_assets(session, site_id, changed, report.file)
+                present.update(r.asset_id for r in chunk)
+                report.added += len(new)
+                report.updated += len(changed)
+                report.unchanged += len(chunk) - len(new) - len(changed)
             missing = sorted(a for a in known if a not in present)
-            insert_assets(session, site_id, new, report.file)
-            update_assets(session, site_id, changed, report.file)
             if prune:
                 delete_assets(session, site_id, missing)
-            report.added += len(new)
-            report.updated += len(changed)
-            report.unchanged += len(records) - len(new) - len(changed)
             report.missing.extend((name, asset_id) for asset_id in missing)
         report.pruned = prune
         if report.dry_run:
             session.rollback()
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """itertools.batched, which arrives only with Python 3.12."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def rejects_path(path: Path) -> Path:

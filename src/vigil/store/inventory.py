@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from vigil.sources.inventory.assets import AssetRecord, InstalledRecord
 from vigil.store import schema as t
+from vigil.store.bulk import bulk_insert
 
 ASSETS = cast(Table, t.Asset.__table__)
 INSTALLED = cast(Table, t.InstalledProduct.__table__)
@@ -70,10 +71,12 @@ def insert_assets(session: Session, site_id: int, records: Sequence[AssetRecord]
     if not records:
         return
     now = datetime.now(UTC)
-    session.execute(insert(ASSETS), [_asset_row(site_id, r, source, now) | {"created_at": now} for r in records])
-    rows = [row for r in records for row in _installed_rows(site_id, r.asset_id, "inventory", r.installed)]
-    if rows:
-        session.execute(insert(INSTALLED), rows)
+    bulk_insert(session, ASSETS, [_asset_row(site_id, r, source, now) | {"created_at": now} for r in records])
+    bulk_insert(
+        session,
+        INSTALLED,
+        [row for r in records for row in _installed_rows(site_id, r.asset_id, "inventory", r.installed)],
+    )
 
 
 def update_assets(session: Session, site_id: int, records: Sequence[AssetRecord], source: str) -> None:
@@ -91,9 +94,11 @@ def update_assets(session: Session, site_id: int, records: Sequence[AssetRecord]
     session.execute(statement, [{**r, "b_site_id": r["site_id"], "b_asset_id": r["asset_id"]} for r in rows])
     ids = [r.asset_id for r in records]
     _delete_installed(session, site_id, ids, "inventory")
-    installed = [row for r in records for row in _installed_rows(site_id, r.asset_id, "inventory", r.installed)]
-    if installed:
-        session.execute(insert(INSTALLED), installed)
+    bulk_insert(
+        session,
+        INSTALLED,
+        [row for r in records for row in _installed_rows(site_id, r.asset_id, "inventory", r.installed)],
+    )
 
 
 def _delete_installed(session: Session, site_id: int, asset_ids: Sequence[str], origin: str) -> None:

@@ -7,16 +7,14 @@ columns must agree; each row's software_* columns add one installed product.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from vigil.identity import identifiers
 from vigil.identity.vendors import ManufacturerAliases
 from vigil.identity.versions import normalise_version
-from vigil.sources.inventory.fields import BOOLEAN_FIELDS, DEVICE_FIELDS, SOFTWARE_FIELDS
+from vigil.sources.inventory.fields import BOOLEAN_FIELDS, DEVICE_FIELDS
 from vigil.sources.inventory.records import RawRow
 
 
@@ -91,63 +89,115 @@ class RowError(ValueError):
         self.column = column
 
 
-def normalise_device(values: dict[str, str], aliases: ManufacturerAliases) -> dict[str, Any]:
-    """Asset columns from a row's device fields; RowError for a cell that must not be guessed."""
-    get = values.get
-    device: dict[str, Any] = {}
-    manufacturer = get("manufacturer")
-    device["manufacturer_raw"] = manufacturer
-    device["manufacturer"] = aliases.canonical(manufacturer) if manufacturer else None
-    model = get("model")
-    device["model_raw"] = model
-    device["model"] = " ".join(model.split()) if model else None
-    for name, normalise in (
-        ("model_number", identifiers.part_number),
-        ("serial_number", identifiers.serial_number),
-        ("udi_di", identifiers.udi_di),
-        ("firmware_version", normalise_version),
-    ):
-        raw = get(name)
-        device[f"{name}_raw"] = raw
-        device[name] = normalise(raw) if raw else None
-    for name, parse in (("ip_address", identifiers.ip_address), ("mac_address", identifiers.mac_address)):
-        raw = get(name)
-        device[f"{name}_raw"] = raw
-        device[name] = parse(raw) if raw else None
-    for name in ("location", "bmc_address", "network_zone", "device_category"):
-        device[name] = get(name)
-    for name in BOOLEAN_FIELDS:
-        raw = get(name)
+_MEMO_LIMIT = 200_000  # distinct raw values remembered per field; past that the memo starts over
+
+
+def _memo(normalise: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Remember a normaliser's answers: inventories repeat manufacturers, models and versions endlessly."""
+    cache: dict[str, Any] = {}
+
+    def lookup(raw: str) -> Any:
         try:
-            device[name] = identifiers.yes_no(raw) if raw else None
-        except ValueError as error:
-            raise RowError(name, str(error)) from None
-    return device
+            return cache[raw]
+        except KeyError:
+            if len(cache) >= _MEMO_LIMIT:
+                cache.clear()
+            value = cache[raw] = normalise(raw)
+            return value
+
+    return lookup
 
 
-def installed_from_row(values: dict[str, str], aliases: ManufacturerAliases) -> InstalledRecord | None:
-    vendor, name, version = (values.get(f) for f in SOFTWARE_FIELDS)
-    if not (vendor or name or version):
-        return None
-    if not name:
-        column = "software_version" if version else "software_vendor"
-        raise RowError(column, "software_vendor/software_version given without software_name")
-    return InstalledRecord(
-        vendor_raw=vendor,
-        vendor=aliases.canonical(vendor) if vendor else None,
-        name_raw=name,
-        name=" ".join(name.split()),
-        version_raw=version,
-        version=normalise_version(version) if version else None,
-    )
+def _collapse(raw: str) -> str:
+    return " ".join(raw.split())
 
 
-@dataclass
+class Normaliser:
+    """Row values -> asset and installed-product columns, memoised per import."""
+
+    def __init__(self, aliases: ManufacturerAliases) -> None:
+        self.fingerprint = aliases.fingerprint
+        self.manufacturer = _memo(aliases.canonical)
+        self.text = _memo(_collapse)
+        self.part_number = _memo(identifiers.part_number)
+        self.udi_di = _memo(identifiers.udi_di)
+        self.version = _memo(normalise_version)
+        self.yes_no = _memo(_yes_no_or_error)
+
+    def device(self, values: dict[str, str]) -> dict[str, Any]:
+        """Asset columns from a row's device fields; RowError for a cell that must not be guessed."""
+        get = values.get
+        manufacturer, model, model_number = get("manufacturer"), get("model"), get("model_number")
+        serial, udi, firmware = get("serial_number"), get("udi_di"), get("firmware_version")
+        ip, mac = get("ip_address"), get("mac_address")
+        device: dict[str, Any] = {
+            "manufacturer_raw": manufacturer,
+            "manufacturer": self.manufacturer(manufacturer) if manufacturer else None,
+            "model_raw": model,
+            "model": self.text(model) if model else None,
+            "model_number_raw": model_number,
+            "model_number": self.part_number(model_number) if model_number else None,
+            "serial_number_raw": serial,
+            "serial_number": identifiers.serial_number(serial) if serial else None,
+            "udi_di_raw": udi,
+            "udi_di": self.udi_di(udi) if udi else None,
+            "firmware_version_raw": firmware,
+            "firmware_version": self.version(firmware) if firmware else None,
+            "ip_address_raw": ip,
+            "ip_address": identifiers.ip_address(ip) if ip else None,
+            "mac_address_raw": mac,
+            "mac_address": identifiers.mac_address(mac) if mac else None,
+            "location": get("location"),
+            "bmc_address": get("bmc_address"),
+            "network_zone": get("network_zone"),
+            "device_category": get("device_category"),
+        }
+        for name in BOOLEAN_FIELDS:
+            raw = get(name)
+            flag = self.yes_no(raw) if raw else None
+            if isinstance(flag, str):
+                raise RowError(name, flag)
+            device[name] = flag
+        return device
+
+    def installed(self, values: dict[str, str]) -> InstalledRecord | None:
+        vendor, name, version = (
+            values.get("software_vendor"),
+            values.get("software_name"),
+            values.get("software_version"),
+        )
+        if not (vendor or name or version):
+            return None
+        if not name:
+            column = "software_version" if version else "software_vendor"
+            raise RowError(column, "software_vendor/software_version given without software_name")
+        return InstalledRecord(
+            vendor_raw=vendor,
+            vendor=self.manufacturer(vendor) if vendor else None,
+            name_raw=name,
+            name=self.text(name),
+            version_raw=version,
+            version=self.version(version) if version else None,
+        )
+
+
+def _yes_no_or_error(raw: str) -> bool | str:
+    # Memoised, so the error travels as a value: a str is the reason the cell was refused.
+    try:
+        return identifiers.yes_no(raw)
+    except ValueError as error:
+        return str(error)
+
+
+@dataclass(slots=True)
 class _Building:
-    first: RawRow
-    device: dict[str, Any]
-    installed: list[InstalledRecord] = field(default_factory=list)
-    extra: dict[str, str] = field(default_factory=dict)
+    # Compact on purpose: one of these per asset stays in memory until the file is read
+    # (a 1,000,000-row file holds ~900,000).
+    first_row: int
+    device: tuple[Any, ...]
+    device_raw: tuple[str | None, ...]
+    installed: list[InstalledRecord] | None = None
+    extra: dict[str, str] | None = None
 
 
 class AssetAssembler:
@@ -155,57 +205,100 @@ class AssetAssembler:
 
     def __init__(self, default_site: str | None, aliases: ManufacturerAliases) -> None:
         self.default_site = default_site
-        self.aliases = aliases
-        self._assets: dict[tuple[str, str], _Building] = {}
+        self.normaliser = Normaliser(aliases)
+        self._sites: dict[str, dict[str, _Building]] = {}
+        self._columns: tuple[str, ...] = ()
+        self.rejected_ids: set[tuple[str, str]] = set()
+        """(site, asset_id) named by rejected rows: such assets are not "missing" from the file."""
 
     def add(self, row: RawRow) -> RowRejection | None:
         if row.error:
             column, _, reason = row.error.partition(": ")
             return RowRejection(row, column or None, reason or row.error)
-        asset_id = row.values.get("asset_id")
+        values = row.values
+        asset_id = values.get("asset_id")
         if not asset_id:
             return RowRejection(row, "asset_id", "empty asset_id")
-        site = row.values.get("site") or self.default_site
+        site = values.get("site") or self.default_site
         if not site:
             return RowRejection(row, "site", "no site: fill the site column or pass --site")
+        rejection = self._add(row, site, asset_id)
+        if rejection is not None:
+            self.rejected_ids.add((site, asset_id))
+        return rejection
+
+    def _add(self, row: RawRow, site: str, asset_id: str) -> RowRejection | None:
+        values = row.values
+        assets = self._sites.get(site)
         try:
-            device = normalise_device(row.values, self.aliases)
-            installed = installed_from_row(row.values, self.aliases)
+            installed = self.normaliser.installed(values)
+            building = assets.get(asset_id) if assets is not None else None
+            device_raw = tuple(map(values.get, DEVICE_FIELDS))
+            if building is None:
+                device = self.normaliser.device(values)
+                self._columns = self._columns or tuple(device)
+                building = _Building(row.row_number, tuple(device.values()), device_raw)
+                self._sites.setdefault(site, {})[asset_id] = building
+                return self._attach(building, row, installed)
+            if device_raw == building.device_raw:  # the usual case: device columns repeated verbatim
+                return self._attach(building, row, installed)
+            device = self.normaliser.device(values)
         except RowError as error:
             return RowRejection(row, error.column, str(error))
-        key = (site, asset_id)
-        building = self._assets.get(key)
-        if building is None:
-            building = self._assets[key] = _Building(row, device)
-        else:
-            # Rows repeat the device columns; spellings may differ ("PHILIPS" / "Philips") as long
-            # as they normalise alike. The first row's raw text is kept.
-            differing = next((c for c in DEVICE_FIELDS if building.device.get(c) != device.get(c)), None)
-            if differing is None:
-                return self._attach(building, row, installed)
-            column, first = differing, building.first.values.get(differing, "")
-            return RowRejection(
-                row,
-                column,
-                f"asset_id {asset_id!r} has {column} {row.values.get(column, '')!r} here "
-                f"but {first!r} in row {building.first.row_number}",
-            )
-        return self._attach(building, row, installed)
+        # Spellings may differ ("PHILIPS" / "Philips") as long as they normalise alike; the first
+        # row's raw text is kept.
+        first = dict(zip(self._columns, building.device, strict=True))
+        differing = next((c for c in DEVICE_FIELDS if first.get(c) != device.get(c)), None)
+        if differing is None:
+            return self._attach(building, row, installed)
+        first_raw = building.device_raw[DEVICE_FIELDS.index(differing)] or ""
+        return RowRejection(
+            row,
+            differing,
+            f"asset_id {asset_id!r} has {differing} {values.get(differing, '')!r} here "
+            f"but {first_raw!r} in row {building.first_row}",
+        )
 
     @staticmethod
     def _attach(building: _Building, row: RawRow, installed: InstalledRecord | None) -> None:
-        if installed is not None and installed not in building.installed:
-            building.installed.append(installed)
-        building.extra.update(row.extra)
+        if installed is not None:
+            if building.installed is None:
+                building.installed = [installed]
+            elif installed not in building.installed:
+                building.installed.append(installed)
+        if row.extra:
+            building.extra = {**(building.extra or {}), **row.extra}
 
-    def assets(self) -> Iterator[AssetRecord]:
-        for (site, asset_id), b in self._assets.items():
-            yield AssetRecord(site, asset_id, b.device, tuple(b.installed), b.extra, b.first.row_number, _digest(b))
+    def sites(self) -> list[str]:
+        return sorted(self._sites)
+
+    def assets(self, site: str | None = None) -> Iterator[AssetRecord]:
+        """Records of one site (or all), built on demand so that only the compact buildings stay in memory."""
+        for name in [site] if site is not None else self.sites():
+            for asset_id, b in self._sites.get(name, {}).items():
+                installed = tuple(b.installed or ())
+                extra = b.extra or {}
+                digest = _digest(self.normaliser.fingerprint, b.device_raw, installed, extra)
+                yield AssetRecord(
+                    name,
+                    asset_id,
+                    dict(zip(self._columns, b.device, strict=True)),
+                    installed,
+                    extra,
+                    b.first_row,
+                    digest,
+                )
 
     def __len__(self) -> int:
-        return len(self._assets)
+        return sum(len(assets) for assets in self._sites.values())
 
 
-def _digest(b: _Building) -> str:
-    payload = orjson.dumps([b.device, b.installed, b.extra], option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(payload).hexdigest()
+def _digest(
+    fingerprint: str, device_raw: tuple[str | None, ...], installed: tuple[InstalledRecord, ...], extra: dict[str, str]
+) -> str:
+    # Raw values determine the normalised ones, given the normalisation data: its fingerprint is in
+    # the digest, so editing the alias table makes affected assets `updated` on the next import.
+    # repr() of plain tuples is deterministic and several times cheaper than JSON.
+    software = [(p.vendor_raw, p.name_raw, p.version_raw) for p in installed]
+    payload = repr((fingerprint, device_raw, software, sorted(extra.items())))
+    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
