@@ -14,13 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Demo: import the bundled real advisories into ./vigil.db and show what landed.
+# Demo: the bundled real advisories and a synthetic hospital inventory drawn from them, in ./vigil.db.
 run: install
 	$(BIN)/vigil advisories import --quiet demo/advisories
 	$(BIN)/vigil advisories list
 	$(BIN)/vigil advisories show ICSMA-21-019-01
+	@mkdir -p build
+	$(BIN)/vigil inventory generate --assets 500 --seed 1 --out build/demo-inventory.csv
+	$(BIN)/vigil inventory import --quiet build/demo-inventory.csv
+	$(BIN)/vigil inventory list --limit 15
 	@echo
 	@echo "Data is in ./vigil.db. Try: $(BIN)/vigil advisories show ICSMA-21-019-01 --format json"
+	@echo "                            $(BIN)/vigil inventory list --format json --limit 5"
 
 test: install
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -8,16 +8,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import Cli
 from openpyxl import load_workbook
+
+from conftest import Cli
 
 HEADER = (
     "asset_id,manufacturer,model,model_number,serial_number,firmware_version,"
     "software_vendor,software_name,software_version,site,location,ip_address"
 )
 ROWS = [
-    "WS-1,PHILIPS MEDICAL SYSTEMS,Allura workstation,4598 009 39471,SN1,,Philips,Interventional Workspot,R1.4.5,,Cath Lab 1,10.20.1.15",
-    "WS-1,PHILIPS MEDICAL SYSTEMS,Allura workstation,4598 009 39471,SN1,,Philips,ViewForum,Release 6.3V1L10,,Cath Lab 1,10.20.1.15",
+    "WS-1,PHILIPS MEDICAL SYSTEMS,Allura workstation,4598 009 39471,SN1,,"
+    "Philips,Interventional Workspot,R1.4.5,,Cath Lab 1,10.20.1.15",
+    "WS-1,PHILIPS MEDICAL SYSTEMS,Allura workstation,4598 009 39471,SN1,,"
+    "Philips,ViewForum,Release 6.3V1L10,,Cath Lab 1,10.20.1.15",
     "PUMP-1,Becton Dickinson,Alaris 8015,8015,ABC,v12.1.2,,,,,ICU,DHCP",
     "MON-1,GE Healthcare,CARESCAPE B450,2062896-001,X9,2.1,,,,Mercy North,Ward 3,10.30.0.7",
 ]

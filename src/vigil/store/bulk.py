@@ -11,8 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+import orjson
+from sqlalchemy import JSON, Dialect, Table
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
+
+
+def _processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, JSON) and dialect.name == "postgresql":
+        # psycopg's dialect leaves JSON to the driver's adapter, which COPY does not use: send text.
+        return lambda value: orjson.dumps(value).decode()
+    return column_type.bind_processor(dialect)
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -22,7 +31,7 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
-    processors: list[Callable[[Any], Any] | None] = [table.c[c].type.bind_processor(dialect) for c in columns]
+    processors: list[Callable[[Any], Any] | None] = [_processor(table.c[c].type, dialect) for c in columns]
     active = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def values(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -28,7 +28,7 @@ class TableHeader:
     """How a file's header was understood."""
 
     columns: tuple[str, ...]
-    """The original header cells, in order."""
+    """The header cells, in order; a blank one is named "column F" and a repeated one "Notes (F)", as in `extra`."""
     mapped: dict[str, str]
     """Original header -> canonical field, for the columns that map to one."""
     unmapped: tuple[str, ...]
