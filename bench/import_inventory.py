@@ -74,8 +74,18 @@ def raw_insert_floor(path: Path, tmp: Path) -> float:
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    Linux's VmHWM belongs to the address space exec() created; ru_maxrss would also carry the
+    parent's peak across fork+exec (the parent holds the raw floor's rows just before).
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e3  # kB
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1e6 if sys.platform == "darwin" else peak / 1e3  # bytes on macOS, KiB on Linux
+    return peak / 1e6 if sys.platform == "darwin" else peak / 1e3  # bytes on macOS, KiB elsewhere
 
 
 def child_import(url: str, path: Path) -> None:

@@ -31,6 +31,8 @@ from vigil.services.inventory_generate import generate_inventory
 from vigil.services.inventory_import import InventoryImportReport, import_inventory
 from vigil.services.inventory_read import (
     EXPORT_HEADER,
+    NORMALISED_COLUMNS,
+    PLAIN_COLUMNS,
     AssetNotFound,
     UnknownSite,
     alias_table,
@@ -218,26 +220,9 @@ def show(
         print_json(asset)
         return
     fields = Table("field", "value", "as written", box=None, title=f"{asset['asset_id']} ({asset['site']})")
-    for key in (
-        "manufacturer",
-        "model",
-        "model_number",
-        "serial_number",
-        "udi_di",
-        "firmware_version",
-        "ip_address",
-        "mac_address",
-    ):
+    for key in NORMALISED_COLUMNS:
         fields.add_row(key, str(asset[key] or ""), str(asset[f"{key}_raw"] or ""))
-    for key in (
-        "location",
-        "bmc_address",
-        "network_zone",
-        "device_category",
-        "patient_connected",
-        "life_sustaining",
-        "do_not_scan",
-    ):
+    for key in PLAIN_COLUMNS:
         fields.add_row(key, "" if asset[key] is None else str(asset[key]), "")
     for key, value in asset["extra"].items():
         fields.add_row(key, str(value), "(uninterpreted column)")

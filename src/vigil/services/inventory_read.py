@@ -25,7 +25,7 @@ from vigil.store.inventory import (
 EXPORT_HEADER = CANONICAL_HEADER + OPTIONAL_FIELDS
 """Exports use the canonical header (plus the optional columns), so an export re-imports unchanged."""
 
-_DEVICE_COLUMNS = (
+NORMALISED_COLUMNS = (
     "manufacturer",
     "model",
     "model_number",
@@ -35,7 +35,9 @@ _DEVICE_COLUMNS = (
     "ip_address",
     "mac_address",
 )
-_PLAIN_COLUMNS = ("location", "bmc_address", "network_zone", "device_category", *BOOLEAN_FIELDS)
+"""Asset fields stored twice: normalised, and as written (`<name>_raw`)."""
+PLAIN_COLUMNS = ("location", "bmc_address", "network_zone", "device_category", *BOOLEAN_FIELDS)
+"""Asset fields stored as written only."""
 
 
 class AssetNotFound(LookupError):
@@ -59,10 +61,10 @@ def _site_filter(store: Store, site: str | None) -> list[int] | None:
 def asset_dict(asset: t.Asset, site: str, installed: Sequence[t.InstalledProduct]) -> dict[str, Any]:
     """An asset as JSON-ready data: normalised fields, with the raw text beside each normalised one."""
     data: dict[str, Any] = {"asset_id": asset.asset_id, "site": site}
-    for column in _DEVICE_COLUMNS:
+    for column in NORMALISED_COLUMNS:
         data[column] = getattr(asset, column)
         data[f"{column}_raw"] = getattr(asset, f"{column}_raw")
-    for column in _PLAIN_COLUMNS:
+    for column in PLAIN_COLUMNS:
         data[column] = getattr(asset, column)
     data["extra"] = asset.extra or {}
     data["installed_products"] = [
@@ -150,8 +152,8 @@ def _export_lines(asset: t.Asset, site: str, installed: Sequence[t.InstalledProd
     device = {
         "asset_id": asset.asset_id,
         "site": site,
-        **{c: getattr(asset, f"{c}_raw") for c in _DEVICE_COLUMNS},
-        **{c: getattr(asset, c) for c in _PLAIN_COLUMNS},
+        **{c: getattr(asset, f"{c}_raw") for c in NORMALISED_COLUMNS},
+        **{c: getattr(asset, c) for c in PLAIN_COLUMNS},
     }
     for flag in BOOLEAN_FIELDS:
         device[flag] = None if device[flag] is None else ("yes" if device[flag] else "no")
