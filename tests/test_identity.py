@@ -33,6 +33,8 @@ from vigil.identity.versions import normalise_version
         ("Baxter Healthcare Corporation", "Baxter"),
         ("Draeger Medical GmbH", "Dräger"),
         ("B. Braun Melsungen AG", "B. Braun"),
+        ("BBraun", "B. Braun"),
+        ("Dell Inc.", "Dell"),
         ("Medtronic ", "Medtronic"),
     ],
 )
