@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 
 # Demo: the bundled real advisories and a synthetic hospital inventory drawn from them, in ./vigil.db.
 run: install
-	$(BIN)/vigil advisories import --quiet demo/advisories
+	$(BIN)/vigil advisories import --quiet demo/advisories demo/vendor-advisories
 	$(BIN)/vigil advisories list
 	$(BIN)/vigil advisories show ICSMA-21-019-01
+	$(BIN)/vigil advisories show PHILIPS-2021-01-14-IPMI
 	@mkdir -p build
 	$(BIN)/vigil inventory generate --assets 500 --seed 1 --out build/demo-inventory.csv
 	$(BIN)/vigil inventory import --quiet build/demo-inventory.csv
