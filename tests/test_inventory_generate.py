@@ -16,8 +16,9 @@ from vigil.services.advisory_import import import_candidates
 from vigil.services.inventory_generate import bundled_spec, generate_inventory, load_catalog
 from vigil.services.store import Store
 from vigil.sources.csaf.files import discover
+from vigil.sources.inventory.catalog import AdvisoryProduct, build_catalog
 from vigil.sources.inventory.fields import CANONICAL_HEADER, DEVICE_FIELDS, OPTIONAL_FIELDS
-from vigil.sources.inventory.generate import AdvisoryProduct, build_catalog, guess_versions
+from vigil.sources.inventory.version_guess import guess_versions
 
 HASWELL_12NC = {"459800939471", "459800939481", "459800970861", "459800998531"}
 SEED_SOFTWARE = {"Interventional Workspot", "Coronary Tools/Dynamic Coronary Roadmap/Stentboost Live", "ViewForum"}

@@ -10,7 +10,8 @@ from typing import Any, TextIO
 import yaml
 
 from vigil.services.store import Store
-from vigil.sources.inventory.generate import AdvisoryProduct, Catalog, GenerateStats, build_catalog, write_inventory
+from vigil.sources.inventory.catalog import AdvisoryProduct, Catalog, build_catalog
+from vigil.sources.inventory.generate import GenerateStats, write_inventory
 from vigil.store.catalog_queries import current_model_numbers, current_products
 
 __all__ = ["GenerateStats", "bundled_spec", "generate_inventory", "load_catalog"]
