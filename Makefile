@@ -34,6 +34,7 @@ test: install
 bench: install
 	$(BIN)/python bench/import_corpus.py
 	$(BIN)/python bench/import_inventory.py
+	$(BIN)/python bench/version_notations.py
 
 lint: install
 	$(BIN)/ruff check src tests bench
