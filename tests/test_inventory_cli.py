@@ -209,3 +209,14 @@ def test_import_sbom_adds_components_as_installed_products(cli: Cli, tmp_path: P
         1,
         "error: no asset 'NOPE' in site 'St. Elsewhere': import the inventory first",
     )
+
+
+def test_sbom_components_excluded_from_the_runtime_are_not_installed(tmp_path: Path) -> None:
+    from vigil.services.inventory_sbom import installed_from_sbom
+    from vigil.sources.inventory.cyclonedx import read_cyclonedx
+
+    bom = json.loads(HBOM.read_text())
+    bom["components"].append({"type": "library", "name": "pytest", "version": "8.0", "scope": "excluded"})
+    document = read_cyclonedx(json.dumps(bom).encode(), "hbom.json")
+    assert any(c.name == "pytest" and c.scope == "excluded" for c in document.components)
+    assert "pytest" not in {p.name for p in installed_from_sbom(document)}

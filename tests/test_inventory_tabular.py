@@ -695,3 +695,23 @@ def test_utf8_character_split_across_read_chunks(tmp_path: Path) -> None:
     path.write_bytes(broken)
     header, rows = read(path)
     assert header.encoding == "cp1252" and rows[-1].values["manufacturer"].endswith("xÃ")
+
+
+def test_workbook_that_inflates_past_the_limit_is_refused_before_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openpyxl
+
+    from vigil.sources.inventory import tabular
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["asset_id", "manufacturer"])
+    sheet.append(["A-1", "Philips"])
+    path = tmp_path / "small.xlsx"
+    book.save(path)
+    monkeypatch.setattr(tabular, "MAX_WORKBOOK_UNZIPPED", 1_000)  # a small file, a smaller limit
+    with pytest.raises(InventoryFileError, match=r"workbook inflates to [\d,]+ bytes, over the 1,000-byte limit"):
+        _header, rows = tabular.open_table(path)
+        list(rows)

@@ -60,7 +60,7 @@ def attach_sbom(store: Store, path: Path, asset_id: str, site: str) -> SbomRepor
 
 
 def installed_from_sbom(document: SbomDocument) -> list[InstalledRecord]:
-    """Every component, plus the BOM's subject unless it is the device itself (an HBOM's subject)."""
+    """Every component except `excluded` ones, plus the BOM's subject unless it is the device itself."""
     aliases = default_aliases()
     subject = [document.subject] if document.subject and document.subject.component_type != "device" else []
     seen: set[InstalledRecord] = set()
@@ -68,6 +68,8 @@ def installed_from_sbom(document: SbomDocument) -> list[InstalledRecord]:
     for component in [*subject, *document.components]:
         if not component.name.strip():
             continue  # the reader already warned; an unnamed product can match nothing
+        if component.scope == "excluded":
+            continue  # CycloneDX: "not part of the runtime", e.g. test-only components
         record = _record(component, aliases)
         if record not in seen:
             seen.add(record)

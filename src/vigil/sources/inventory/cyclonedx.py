@@ -66,6 +66,8 @@ class SbomComponent:
     """The `bom-ref`, which dependencies and VEX statements in the same BOM use to point at the component."""
     path: tuple[str, ...]
     """Names of the enclosing components, outermost first; empty for a top-level component."""
+    scope: str | None = None
+    """`required`, `optional` or `excluded` (only for tests, not shipped), as the BOM says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +364,7 @@ def _component(
         cpe=_text(component.get("cpe")),
         bom_ref=_text(component.get("bom-ref")),
         path=path,
+        scope=_text(component.get("scope")),
     )
 
 

@@ -23,6 +23,7 @@ import csv
 import io
 import re
 import warnings
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -250,7 +251,25 @@ def _sniff(sample: str, matcher: HeaderMatcher) -> tuple[str, int]:
 # --- XLSX --------------------------------------------------------------------------------------
 
 
+MAX_WORKBOOK_UNZIPPED = 2 * 1024**3
+"""An XLSX is a ZIP: refuse one that would inflate past this (a 1,048,576-row sheet is ~200 MB)."""
+
+
+def _check_inflated_size(path: Path) -> None:
+    """Refuse a ZIP bomb before openpyxl inflates it; the sizes come from the ZIP directory."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(member.file_size for member in archive.infolist())
+    except (OSError, zipfile.BadZipFile) as error:
+        raise InventoryFileError(f"not a readable XLSX workbook: {str(error).splitlines()[0]}") from None
+    if inflated > MAX_WORKBOOK_UNZIPPED:
+        raise InventoryFileError(
+            f"workbook inflates to {inflated:,} bytes, over the {MAX_WORKBOOK_UNZIPPED:,}-byte limit"
+        )
+
+
 def _workbook_table(path: Path, matcher: HeaderMatcher, sheet: str | None) -> Iterator[TableHeader | RawRow]:
+    _check_inflated_size(path)
     try:
         with warnings.catch_warnings():  # "extension is not supported" chatter about features we never read
             warnings.simplefilter("ignore")
