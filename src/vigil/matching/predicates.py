@@ -28,9 +28,6 @@ from vigil.identity.vendors import ManufacturerAliases
 from vigil.identity.version_rules import CATEGORIES, VersionRule, parse_version_rule
 from vigil.sources.csaf.document import GroupMemberRecord, HelperRecord, ProductRecord, RelationshipRecord
 
-RELATIONSHIP_CATEGORIES = frozenset(
-    {"installed_on", "installed_with", "default_component_of", "optional_component_of", "external_component_of"}
-)
 # Helper kind -> the device field it is compared with. SKUs are order numbers: inventories keep them as model numbers.
 IDENTIFIER_FIELDS = {"model_number": "model_number", "sku": "model_number", "serial_number": "serial_number"}
 UDI_DI_FIELD = "udi_di"

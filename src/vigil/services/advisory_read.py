@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
+from vigil.outputs.timestamps import iso_utc
 from vigil.services.store import Store
 from vigil.store import schema as t
 from vigil.store.advisory_queries import (
@@ -19,13 +19,6 @@ from vigil.store.advisory_queries import (
 
 class AdvisoryNotFound(LookupError):
     """No stored advisory has that tracking id, or several do (the message lists them)."""
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def list_advisories(
@@ -50,7 +43,7 @@ def list_advisories(
             "title": row[0].title,
             "version": row[0].tracking_version,
             "status": row[0].tracking_status,
-            "current_release_date": _iso(row[0].current_release_date),
+            "current_release_date": iso_utc(row[0].current_release_date),
             "csaf_version": row[0].csaf_version,
             "cves": cves.get(row[0].id, []),
             "quality_flags": flags.get(row[0].id, []),
@@ -113,8 +106,8 @@ def _revision_header(rev: t.AdvisoryRevision) -> dict[str, Any]:
         "status": rev.tracking_status,
         "csaf_version": rev.csaf_version,
         "category": rev.category,
-        "initial_release_date": _iso(rev.initial_release_date),
-        "current_release_date": _iso(rev.current_release_date),
+        "initial_release_date": iso_utc(rev.initial_release_date),
+        "current_release_date": iso_utc(rev.current_release_date),
         "tlp": rev.tlp_label,
         "aggregate_severity": rev.aggregate_severity,
         "sha256": rev.content_sha256,
@@ -122,7 +115,7 @@ def _revision_header(rev: t.AdvisoryRevision) -> dict[str, Any]:
         "signature": rev.signature,
         "signer_fingerprint": rev.signer_fingerprint,
         "source": rev.source,
-        "imported_at": _iso(rev.imported_at),
+        "imported_at": iso_utc(rev.imported_at),
     }
 
 
@@ -166,7 +159,7 @@ def _vulnerabilities(session: Any, revision_id: int) -> list[dict[str, Any]]:
             "cve": v.cve,
             "title": v.title,
             "cwe": {"id": v.cwe_id, "name": v.cwe_name} if v.cwe_id else None,
-            "release_date": _iso(v.release_date),
+            "release_date": iso_utc(v.release_date),
             "scores": [],
             "product_status": {},
             "remediations": [],
@@ -193,7 +186,7 @@ def _vulnerabilities(session: Any, revision_id: int) -> list[dict[str, Any]]:
                 "category": r.category,
                 "details": r.details,
                 "url": r.url,
-                "date": _iso(r.date),
+                "date": iso_utc(r.date),
                 "product_ids": r.product_ids,
                 "group_ids": r.group_ids,
             }

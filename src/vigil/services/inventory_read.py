@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from vigil.identity.vendors import default_aliases
+from vigil.outputs.timestamps import iso_utc
 from vigil.services.store import Store
 from vigil.sources.inventory.fields import BOOLEAN_FIELDS, CANONICAL_HEADER, OPTIONAL_FIELDS
 from vigil.store import schema as t
@@ -84,13 +84,8 @@ def asset_dict(asset: t.Asset, site: str, installed: Sequence[t.InstalledProduct
     ]
     data["source"] = asset.source
     data["source_row"] = asset.source_row
-    data["updated_at"] = _iso(asset.updated_at)
+    data["updated_at"] = iso_utc(asset.updated_at)
     return data
-
-
-def _iso(value: datetime) -> str:
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def list_assets(
@@ -126,7 +121,7 @@ def show_asset(store: Store, asset_id: str, site: str | None = None) -> dict[str
                 "serial_number": sbom.serial_number,
                 "sha256": sbom.sha256,
                 "source": sbom.source,
-                "imported_at": _iso(sbom.imported_at),
+                "imported_at": iso_utc(sbom.imported_at),
             }
             if sbom
             else None

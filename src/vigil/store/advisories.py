@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from vigil.sources.csaf.document import ExtractedAdvisory
@@ -156,17 +156,12 @@ def refresh_current(session: Session, advisory_id: int) -> None:
             t.AdvisoryRevision.current_release_date,
         ).where(t.AdvisoryRevision.advisory_id == advisory_id)
     ).all()
-    best = max(rows, key=lambda r: (version_key(r.tracking_version), _utc(r.current_release_date), r.id))
+    best = max(rows, key=lambda r: (version_key(r.tracking_version), r.current_release_date, r.id))
     session.execute(
         update(t.AdvisoryRevision)
         .where(t.AdvisoryRevision.advisory_id == advisory_id)
         .values(is_current=t.AdvisoryRevision.id == best.id)
     )
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands timestamps back naive; they were stored in UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def record_verified_signature(session: Session, content_sha256: str, fingerprint: str) -> bool:
@@ -180,11 +175,6 @@ def record_verified_signature(session: Session, content_sha256: str, fingerprint
         .values(signature="verified", signer_fingerprint=fingerprint)
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-def delete_revision(session: Session, revision_id: int) -> None:
-    """Remove one revision and everything hanging off it (used by tests and maintenance)."""
-    session.execute(delete(t.AdvisoryRevision).where(t.AdvisoryRevision.id == revision_id))
 
 
 def count_rows(session: Session) -> dict[str, int]:

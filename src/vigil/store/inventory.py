@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from vigil.sources.inventory.assets import AssetRecord, InstalledRecord
@@ -166,10 +166,6 @@ def installed_of(session: Session, keys: Sequence[tuple[int, str]]) -> dict[tupl
         for row in rows:
             found[(row.site_id, row.asset_id)].append(row)
     return found
-
-
-def count_assets(session: Session, site_id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(t.Asset).where(t.Asset.site_id == site_id)) or 0)
 
 
 def iter_site_assets(session: Session, site_id: int, page: int = 1000) -> Iterator[list[t.Asset]]:

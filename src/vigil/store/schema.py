@@ -10,7 +10,7 @@ revision is stored or removed as one unit, inside one transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -28,7 +28,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -37,6 +39,27 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is timezone-aware UTC in Python on both databases.
+
+    PostgreSQL keeps the offset; SQLite keeps none and hands values back naive. Stored in UTC,
+    read back as UTC, so no caller has to guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -55,7 +78,7 @@ class OpenPGPKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_ids: Mapped[list[Any]]
     armored: Mapped[str] = mapped_column(Text)
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Advisory(Base):
@@ -80,8 +103,8 @@ class AdvisoryRevision(Base):
     advisory_id: Mapped[int] = mapped_column(ForeignKey("advisory.id", ondelete="CASCADE"), index=True)
     tracking_version: Mapped[str] = mapped_column(String(100))
     tracking_status: Mapped[str] = mapped_column(String(20))
-    initial_release_date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    current_release_date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    initial_release_date: Mapped[datetime] = mapped_column(UTCDateTime())
+    current_release_date: Mapped[datetime] = mapped_column(UTCDateTime())
     csaf_version: Mapped[str] = mapped_column(String(10))
     category: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(Text)
@@ -99,9 +122,9 @@ class AdvisoryRevision(Base):
     signature: Mapped[str] = mapped_column(String(20))
     """`verified` (by a configured key), `unchecked` (signed, no key configured) or `absent`."""
     signer_fingerprint: Mapped[str | None] = mapped_column(String(64))
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
-    matched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Null until the matcher has evaluated this revision; a new revision starts null."""
 
 
@@ -196,8 +219,8 @@ class Vulnerability(Base):
     title: Mapped[str | None] = mapped_column(Text)
     cwe_id: Mapped[str | None] = mapped_column(String(20))
     cwe_name: Mapped[str | None] = mapped_column(Text)
-    discovery_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    release_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    discovery_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    release_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ids: Mapped[list[Any] | None]
 
 
@@ -266,7 +289,7 @@ class Remediation(Base):
     category: Mapped[str] = mapped_column(String(40))
     details: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
-    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     restart_required: Mapped[str | None] = mapped_column(String(60))
     entitlements: Mapped[list[Any] | None]
     product_ids: Mapped[list[Any]]
@@ -282,7 +305,7 @@ class Threat(Base):
     vulnerability_ordinal: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(40))
     details: Mapped[str] = mapped_column(Text)
-    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     product_ids: Mapped[list[Any]]
     group_ids: Mapped[list[Any]]
 
@@ -295,7 +318,7 @@ class Flag(Base):
     revision_id: Mapped[int] = _revision_fk()
     vulnerability_ordinal: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(80))
-    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     product_ids: Mapped[list[Any]]
     group_ids: Mapped[list[Any]]
 
@@ -306,7 +329,7 @@ class SyncSource(Base):
     __tablename__ = "sync_source"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     location: Mapped[str] = mapped_column(String(2000), unique=True)
-    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SyncEntry(Base):
@@ -324,7 +347,7 @@ class SyncEntry(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     """`imported`, `unchanged`, `rejected` (retried on the next sync) or `listing` (a changes.csv,
     index.txt or ROLIE feed row, kept for its HTTP validator)."""
-    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Site(Base):
@@ -333,7 +356,7 @@ class Site(Base):
     __tablename__ = "site"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Asset(Base):
@@ -381,8 +404,8 @@ class Asset(Base):
     """The file the asset last came from."""
     source_row: Mapped[int] = mapped_column(Integer)
     """Its first row in that file."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InstalledProduct(Base):
@@ -429,23 +452,4 @@ class AssetSbom(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(Text)
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-# Tables whose rows belong to one revision, in insertion order (parents before children).
-REVISION_CHILD_TABLES = (
-    AdvisoryContent,
-    QualityFlag,
-    Product,
-    ProductIdentificationHelper,
-    Relationship,
-    ProductGroupMember,
-    Vulnerability,
-    Note,
-    Reference,
-    Score,
-    ProductStatus,
-    Remediation,
-    Threat,
-    Flag,
-)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
