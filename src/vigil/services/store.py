@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,8 +42,6 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
 
 def _redact(url: str) -> str:
     """Hide a password in a database URL before it reaches a message or a log."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:

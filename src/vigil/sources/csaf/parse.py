@@ -17,10 +17,11 @@ SUPPORTED_CSAF_VERSIONS = ("2.0", "2.1")
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def load_json(raw: bytes, max_bytes: int) -> dict[str, Any]:
-    """Parse one advisory; raise RejectedDocument with a precise reason for anything else."""
-    if len(raw) > max_bytes:
-        raise RejectedDocument(f"document is {len(raw):,} bytes, over the {max_bytes:,}-byte limit")
+def load_json(raw: bytes) -> dict[str, Any]:
+    """Parse one advisory; raise RejectedDocument with a precise reason for anything else.
+
+    The size bound is the caller's (reader._read checks it before hashing, files.py before reading).
+    """
     try:
         # RFC 8259 lets parsers ignore a byte order mark; the importer records it as a quality flag.
         value = orjson.loads(raw.removeprefix(UTF8_BOM))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vigil.sources.csaf.document import ExtractedAdvisory, extract
-from vigil.sources.csaf.errors import RejectedDocument
+from vigil.sources.csaf.errors import NotAnAdvisory, RejectedDocument
 from vigil.sources.csaf.files import Candidate
 from vigil.sources.csaf.integrity import Integrity, PublicKey, check_hash, sha256_and_sha512, verify_signature
 from vigil.sources.csaf.parse import UTF8_BOM, csaf_version_of, load_json
@@ -71,12 +71,10 @@ def read_candidate(candidate: Candidate, policy: ReadPolicy) -> Prepared | Verdi
         return Verdict(candidate.source, "rejected", candidate.refusal or "no content")
     try:
         return _read(candidate, candidate.content, policy)
+    except NotAnAdvisory as error:
+        return Verdict(candidate.source, "skipped" if candidate.from_scan else "rejected", str(error))
     except RejectedDocument as error:
-        status = "skipped" if candidate.from_scan and str(error).startswith(_NOT_ADVISORY) else "rejected"
-        return Verdict(candidate.source, status, str(error))
-
-
-_NOT_ADVISORY = "not an advisory"
+        return Verdict(candidate.source, "rejected", str(error))
 
 
 def _read(candidate: Candidate, content: bytes, policy: ReadPolicy) -> Prepared | Verdict:
@@ -96,10 +94,10 @@ def _read(candidate: Candidate, content: bytes, policy: ReadPolicy) -> Prepared 
     integrity = Integrity("+".join(hashes) or "none", signature, signer)
     if digests[0] in policy.known_sha256:
         return Verdict(candidate.source, "unchanged", "identical bytes already stored", digests[0], integrity)
-    doc = load_json(content, policy.max_document_bytes)
+    doc = load_json(content)
     kind = _non_advisory_kind(doc)
     if kind:
-        raise RejectedDocument(f"{_NOT_ADVISORY}: a {kind}; use `vigil advisories sync` for feeds")
+        raise NotAnAdvisory(f"not an advisory: a {kind}; use `vigil advisories sync` for feeds")
     version = csaf_version_of(doc)
     failures = check(doc, version)
     if content.startswith(UTF8_BOM):
