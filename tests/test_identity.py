@@ -107,3 +107,11 @@ def test_yes_no(raw: str, value: bool) -> None:
 def test_yes_no_refuses_to_guess() -> None:
     with pytest.raises(ValueError, match="'maybe' is not yes/no"):
         identifiers.yes_no("maybe")
+
+
+def test_first_line_of_an_empty_message_is_the_type_name() -> None:
+    from vigil.errors import first_line
+
+    assert first_line(ValueError("one\ntwo")) == "one"
+    assert first_line(KeyError()) == "KeyError"
+    assert first_line(OSError("  \n")) == "OSError"

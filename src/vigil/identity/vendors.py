@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from vigil.errors import first_line
 from vigil.identity.names import name_key
 
 DEFAULT_ALIASES = Path(__file__).parent / "data" / "manufacturer_aliases.yaml"
@@ -58,7 +59,7 @@ def load_aliases(path: Path) -> ManufacturerAliases:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise AliasTableError(f"{path}: cannot read alias table: {str(error).splitlines()[0]}") from None
+        raise AliasTableError(f"{path}: cannot read alias table: {first_line(error)}") from None
     if not isinstance(data, dict):
         raise AliasTableError(f"{path}: expected a mapping of canonical name -> list of aliases")
     by_key: dict[str, str] = {}

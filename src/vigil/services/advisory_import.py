@@ -14,7 +14,7 @@ from vigil.sources.csaf.files import Candidate
 from vigil.sources.csaf.parallel import default_workers, read_all
 from vigil.sources.csaf.reader import Prepared, ReadPolicy, Verdict
 from vigil.store.advisories import known_content_hashes, record_verified_signature, save_revision
-from vigil.store.db import transaction
+from vigil.store.db import database_reason, transaction
 
 
 @dataclass(frozen=True)
@@ -147,5 +147,4 @@ def _save(store: Store, prepared: Prepared) -> tuple[str, int]:
 
 
 def _refused(prepared: Prepared, error: SQLAlchemyError) -> ImportOutcome:
-    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-    return ImportOutcome(prepared.source, "rejected", f"database refused it: {reason}")
+    return ImportOutcome(prepared.source, "rejected", f"database refused it: {database_reason(error)}")

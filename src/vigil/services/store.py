@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.config import Settings
-from vigil.store.db import DatabaseError, make_engine, session_factory, upgrade
+from vigil.store.db import DatabaseError, database_reason, make_engine, session_factory, upgrade
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
         if migrate:
             upgrade(engine)
     except SQLAlchemyError as error:
-        reason = str(error.orig if hasattr(error, "orig") and error.orig else error).splitlines()[0]
+        reason = database_reason(error)
         raise DatabaseError(f"cannot open database {_redact(settings.database_url)}: {reason}") from None
     return Store(settings, engine, session_factory(engine))
 

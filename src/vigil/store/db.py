@@ -11,7 +11,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from vigil.errors import first_line
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The csaf package configures root logging at INFO when imported; migrations should stay quiet.
@@ -20,6 +23,12 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 class DatabaseError(Exception):
     """The database cannot be opened or migrated; the message says which and why."""
+
+
+def database_reason(error: SQLAlchemyError) -> str:
+    """The driver's own one-line reason, without SQLAlchemy's statement dump and help link."""
+    original = getattr(error, "orig", None)
+    return first_line(original if isinstance(original, BaseException) else error)
 
 
 def make_engine(url: str) -> Engine:

@@ -22,6 +22,8 @@ from urllib.request import url2pathname
 import httpcore
 import httpx
 
+from vigil.errors import first_line
+
 # The csaf library sets the root logger to INFO on import; httpx would then log every request.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -260,7 +262,7 @@ class HttpFetcher(_RequestCounter):
             except httpx.TimeoutException as error:
                 raise FetchError(f"timed out ({type(error).__name__})") from None
             except httpx.HTTPError as error:
-                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+                reason = first_line(error)
                 raise FetchError(f"request failed: {reason}") from None
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 

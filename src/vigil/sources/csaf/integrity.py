@@ -9,6 +9,7 @@ from typing import Any
 
 import pysequoia
 
+from vigil.errors import first_line
 from vigil.sources.csaf.errors import RejectedDocument
 
 _HEX = {"sha256": re.compile(r"^[0-9a-fA-F]{64}$"), "sha512": re.compile(r"^[0-9a-fA-F]{128}$")}
@@ -58,7 +59,7 @@ def parse_public_key(armored: bytes) -> PublicKey:
         # secret material is present (Cert.has_secret_keys is deprecated in pysequoia).
         key = pysequoia.Tsk.from_bytes(armored)
     except Exception as error:  # pysequoia raises plain Exception subclasses with backtraces
-        raise ValueError(f"not an OpenPGP public key: {_first_line(error)}") from None
+        raise ValueError(f"not an OpenPGP public key: {first_line(error)}") from None
     if str(key).startswith("-----BEGIN PGP PRIVATE KEY BLOCK"):
         raise ValueError("this is a secret key; give vigil only the public certificate")
     cert = key.extract_certificate()
@@ -74,7 +75,7 @@ def verify_signature(content: bytes, signature: bytes, keys: tuple[PublicKey, ..
     try:
         sig = pysequoia.Sig.from_bytes(signature)
     except Exception as error:
-        raise RejectedDocument(f".asc is not an OpenPGP signature: {_first_line(error)}") from None
+        raise RejectedDocument(f".asc is not an OpenPGP signature: {first_line(error)}") from None
     certs = [pysequoia.Cert.from_bytes(key.armored.encode()) for key in keys]
 
     def store(_key_ids: Any) -> list[Any]:
@@ -84,15 +85,10 @@ def verify_signature(content: bytes, signature: bytes, keys: tuple[PublicKey, ..
         result = pysequoia.verify(bytes=content, store=store, signature=sig)
     except Exception as error:
         raise RejectedDocument(
-            f"OpenPGP signature does not verify with any configured key ({_first_line(error)})"
+            f"OpenPGP signature does not verify with any configured key ({first_line(error)})"
         ) from None
     return str(result.valid_sigs[0].certificate).lower()
 
 
 def sha256_and_sha512(content: bytes) -> tuple[str, str]:
     return hashlib.sha256(content).hexdigest(), hashlib.sha512(content).hexdigest()
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from vigil.errors import first_line
 from vigil.sources.inventory.fields import ALL_FIELDS
 from vigil.sources.inventory.records import InventoryFileError
 
@@ -67,7 +68,7 @@ def load_mapping(path: Path) -> dict[str, str]:
     except UnicodeDecodeError as error:
         raise InventoryFileError(f"{path}: mapping file is not UTF-8 (byte {error.start})") from None
     except (ValueError, yaml.YAMLError) as error:  # json.JSONDecodeError is a ValueError
-        reason = str(error).splitlines()[0]
+        reason = first_line(error)
         raise InventoryFileError(f"{path}: mapping file is not valid {suffix[1:].upper()}: {reason}") from None
     return _parse(data, str(path))
 

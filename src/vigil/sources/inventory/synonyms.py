@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from vigil.errors import first_line
 from vigil.sources.inventory.fields import ALL_FIELDS
 from vigil.sources.inventory.mapping import TextLoader
 from vigil.sources.inventory.records import InventoryFileError
@@ -40,7 +41,7 @@ def load_synonyms(path: Path) -> dict[str, str]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=TextLoader)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise InventoryFileError(f"{path}: cannot read synonym table: {str(error).splitlines()[0]}") from None
+        raise InventoryFileError(f"{path}: cannot read synonym table: {first_line(error)}") from None
     if not isinstance(data, dict):
         raise InventoryFileError(f"{path}: expected canonical field -> list of headers")
     table = {normalise_header(field): field for field in ALL_FIELDS}

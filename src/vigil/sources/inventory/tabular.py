@@ -34,6 +34,7 @@ from typing import Any, BinaryIO, cast
 import openpyxl
 from openpyxl.utils.cell import range_boundaries
 
+from vigil.errors import first_line
 from vigil.sources.inventory.mapping import check_mapping
 from vigil.sources.inventory.records import InventoryFileError, RawRow, TableHeader
 from vigil.sources.inventory.synonyms import HeaderMatcher, column_letter
@@ -261,7 +262,7 @@ def _check_inflated_size(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             inflated = sum(member.file_size for member in archive.infolist())
     except (OSError, zipfile.BadZipFile) as error:
-        raise InventoryFileError(f"not a readable XLSX workbook: {str(error).splitlines()[0]}") from None
+        raise InventoryFileError(f"not a readable XLSX workbook: {first_line(error)}") from None
     if inflated > MAX_WORKBOOK_UNZIPPED:
         raise InventoryFileError(
             f"workbook inflates to {inflated:,} bytes, over the {MAX_WORKBOOK_UNZIPPED:,}-byte limit"
@@ -277,7 +278,7 @@ def _workbook_table(path: Path, matcher: HeaderMatcher, sheet: str | None) -> It
     except OSError as error:
         raise InventoryFileError(f"cannot read: {error.strerror or error}") from None
     except Exception as error:  # openpyxl raises InvalidFileException, BadZipFile, KeyError, ValueError...
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = first_line(error)
         raise InventoryFileError(f"not a readable XLSX workbook: {reason}") from None
     sheet_rows = None
     try:
