@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Demo: the bundled real advisories and a synthetic hospital inventory drawn from them, in ./vigil.db.
+# Demo: the bundled real advisories and a synthetic hospital inventory drawn from them, in ./vigil.db, matched.
 run: install
 	$(BIN)/vigil advisories import --quiet demo/advisories demo/vendor-advisories
 	$(BIN)/vigil advisories list
@@ -24,9 +24,12 @@ run: install
 	$(BIN)/vigil inventory generate --assets 500 --seed 1 --out build/demo-inventory.csv
 	$(BIN)/vigil inventory import --quiet build/demo-inventory.csv
 	$(BIN)/vigil inventory list --limit 15
+	$(BIN)/vigil match
+	$(BIN)/vigil findings --by-cve --cve CVE-2020-27298
 	@echo
 	@echo "Data is in ./vigil.db. Try: $(BIN)/vigil advisories show ICSMA-21-019-01 --format json"
-	@echo "                            $(BIN)/vigil inventory list --format json --limit 5"
+	@echo "                            $(BIN)/vigil findings --format json --limit 5"
+	@echo "                            $(BIN)/vigil findings --match possible --review pending"
 
 test: install
 	$(BIN)/pytest -n 2 --dist loadgroup
@@ -35,6 +38,7 @@ bench: install
 	$(BIN)/python bench/import_corpus.py
 	$(BIN)/python bench/import_inventory.py
 	$(BIN)/python bench/version_notations.py
+	$(BIN)/python bench/match_inventory.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

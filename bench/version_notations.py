@@ -79,10 +79,10 @@ def main() -> int:
         operands.extend(version for conjunction in rule.ranges for _, version in conjunction)
     total = sum(notations.values())
     for notation in NOTATIONS:
-        print(f"{notation:12} {notations[notation]:7}  {notations[notation] / total:6.1%}")
+        print(f"{notation:14} {notations[notation]:7}  {notations[notation] / total:6.1%}")
     share = notations["unparsed"] / total
     verdict = "ok" if share <= TARGET else "ABOVE TARGET"
-    print(f"{'leaves':12} {total:7}   unparsed {share:.2%} (target <= {TARGET:.0%}: {verdict})")
+    print(f"{'leaves':14} {total:7}   unparsed {share:.2%} (target <= {TARGET:.0%}: {verdict})")
     print(f"\n{args.top} most common unparsed texts:")
     for text, count in unparsed.most_common(args.top):
         print(f"{count:5}  {text!r}")

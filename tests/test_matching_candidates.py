@@ -1,4 +1,4 @@
-"""The candidate index (issue #4): indexed matching equals brute force, predicate × asset."""
+"""The candidate index (issue #4): one index over every document; indexed matching equals brute force."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ import pytest
 from vigil.identity.names import name_key
 from vigil.identity.vendors import default_aliases
 from vigil.matching import Match, ProductPredicate, compile_products, match_product
-from vigil.matching.candidates import PredicateIndex, match_asset
+from vigil.matching.candidates import CatalogIndex
+from vigil.matching.compiled import CompiledRevision
+from vigil.matching.engine import AssetMatcher
 from vigil.matching.predicates import Identifier, compile_identifier, packed_names
 from vigil.services.inventory_generate import generate_inventory
 from vigil.sources.csaf.document import HelperRecord, extract
 from vigil.sources.inventory.assets import AssetAssembler, AssetRecord
 from vigil.sources.inventory.records import RawRow
 from vigil.sources.inventory.tabular import open_table
+from vigil.store.revision_header import RevisionHeader
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = sorted((ROOT / "demo" / "advisories").glob("*.json")) + sorted(
@@ -26,17 +29,30 @@ DOCUMENTS = sorted((ROOT / "demo" / "advisories").glob("*.json")) + sorted(
 )
 
 
+def _revision(position: int, predicates: dict[str, ProductPredicate]) -> CompiledRevision:
+    header = RevisionHeader(position, position, f"DOC-{position}", "1", "Acme", "vendor")
+    return CompiledRevision(header, "Acme", predicates, {}, ())
+
+
 @cache
-def _corpus() -> tuple[tuple[dict[str, ProductPredicate], PredicateIndex], ...]:
-    """One predicate mapping (and its index) per document: product ids are only unique within a document."""
-    compiled = []
+def _corpus() -> tuple[tuple[dict[str, ProductPredicate], ...], CatalogIndex]:
+    """One predicate mapping per document (product ids are only unique within one), and ONE index over all."""
+    documents = []
     for path in DOCUMENTS:
         doc = extract(json.loads(path.read_text(encoding="utf-8")))
-        predicates = compile_products(
-            doc.products, doc.helpers, doc.relationships, doc.group_members, default_aliases()
+        documents.append(
+            compile_products(doc.products, doc.helpers, doc.relationships, doc.group_members, default_aliases())
         )
-        compiled.append((predicates, PredicateIndex(predicates)))
-    return tuple(compiled)
+    return tuple(documents), CatalogIndex([_revision(n, predicates) for n, predicates in enumerate(documents)])
+
+
+def _indexed(matcher: AssetMatcher, asset: AssetRecord, documents: int) -> list[dict[str, Match]]:
+    """AssetMatcher's matches, split back per document."""
+    per_document: list[dict[str, Match]] = [{} for _ in range(documents)]
+    for slot, match in sorted(matcher.matches(asset).items()):
+        position, pred = matcher.index.slots[slot]
+        per_document[position][pred.product_id] = match
+    return per_document
 
 
 def _inventory(tmp_path: Path, seed: int) -> list[AssetRecord]:
@@ -57,21 +73,22 @@ def _brute(asset: AssetRecord, predicates: dict[str, ProductPredicate]) -> dict[
 @pytest.mark.parametrize("seed", [1, 2])
 def test_index_equals_brute_force(tmp_path: Path, seed: int) -> None:
     assets = _inventory(tmp_path, seed)
-    corpus = _corpus()
     assert len(DOCUMENTS) == 37 and len(assets) == 400
 
+    documents, index = _corpus()
     started = time.perf_counter()
-    brute = [[_brute(asset, predicates) for predicates, _ in corpus] for asset in assets]
+    brute = [[_brute(asset, predicates) for predicates in documents] for asset in assets]
     brute_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    indexed = [[match_asset(asset, predicates, index) for predicates, index in corpus] for asset in assets]
+    matcher = AssetMatcher(index)
+    indexed = [_indexed(matcher, asset, len(documents)) for asset in assets]
     indexed_seconds = time.perf_counter() - started
 
     assert indexed == brute
     matched = sum(len(per_doc) for per_asset in brute for per_doc in per_asset)
-    candidates = sum(len(index.candidates(asset)) for asset in assets for _, index in corpus)
-    total = len(assets) * sum(len(predicates) for predicates, _ in corpus)
+    candidates = sum(len(index.candidates(asset)) for asset in assets)
+    total = len(assets) * len(index.slots)
     assert matched > 0  # the generated inventory is drawn from these advisories: the comparison is not vacuous
     print(
         f"\nseed {seed}: {len(assets)} assets × {total // len(assets)} predicates; {matched} matches; "
@@ -136,9 +153,13 @@ def _model_number(value: str) -> Identifier:
     return identifier
 
 
+def _candidates(predicates: dict[str, ProductPredicate], asset: AssetRecord) -> list[str]:
+    index = CatalogIndex([_revision(0, predicates)])
+    return [index.predicate(slot).product_id for slot in index.candidates(asset)]
+
+
 def _check(predicates: dict[str, ProductPredicate], asset: AssetRecord) -> dict[str, Match]:
-    index = PredicateIndex(predicates)
-    indexed = match_asset(asset, predicates, index)
+    [indexed] = _indexed(AssetMatcher(CatalogIndex([_revision(0, predicates)])), asset, 1)
     assert indexed == _brute(asset, predicates)
     return indexed
 
@@ -149,14 +170,14 @@ def test_wildcard_model_number() -> None:
         "P2": _leaf("P2", "Other Pump", (_model_number("9999?"),)),
     }
     asset = _asset({"manufacturer": "Acme", "model": "Unrelated Model Name", "model_number": "8713070"})
-    assert PredicateIndex(predicates).candidates(asset) == ["P1"]
+    assert _candidates(predicates, asset) == ["P1"]
     assert set(_check(predicates, asset)) == {"P1"}
 
 
 def test_packed_name_part() -> None:
     predicates = {"P1": _leaf("P1", "Coronary Tools/Dynamic Coronary Roadmap/Stentboost Live")}
     asset = _asset({"manufacturer": "Acme", "model": "Workstation"}, ("Acme", "dynamic coronary  roadmap", None))
-    assert PredicateIndex(predicates).candidates(asset) == ["P1"]
+    assert _candidates(predicates, asset) == ["P1"]
     assert set(_check(predicates, asset)) == {"P1"}
 
 
@@ -176,7 +197,7 @@ def test_relationship_pulled_in_via_its_sides() -> None:
         {"manufacturer": "Acme", "model": "Some Model", "model_number": "4598 009 39471"},
         ("Acme", "Workspot Software", "1.0"),
     )
-    assert PredicateIndex(predicates).candidates(asset) == ["SW", "HW", "R1", "R2"]
+    assert _candidates(predicates, asset) == ["SW", "HW", "R1", "R2"]
     assert set(_check(predicates, asset)) == {"SW", "HW", "R1", "R2"}
 
 
@@ -187,8 +208,8 @@ def test_asset_without_identifiers() -> None:
         "BY_NAME": _leaf("BY_NAME", "Monitor Pro", vendor=None),  # vendor-less product
     }
     asset = _asset({"model": "MONITOR  pro"})
-    assert PredicateIndex(predicates).candidates(asset) == ["BY_NAME"]
+    assert _candidates(predicates, asset) == ["BY_NAME"]
     assert set(_check(predicates, asset)) == {"BY_NAME"}
     bare = _asset({"manufacturer": "Acme"})
-    assert PredicateIndex(predicates).candidates(bare) == []
+    assert _candidates(predicates, bare) == []
     assert _check(predicates, bare) == {}

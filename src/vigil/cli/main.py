@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from vigil import __version__
-from vigil.cli import advisories, db, inventory, keys
+from vigil.cli import advisories, db, findings, inventory, keys, matching
 
 app = typer.Typer(
     name="vigil",
@@ -16,6 +16,8 @@ app = typer.Typer(
 )
 app.add_typer(advisories.app, name="advisories")
 app.add_typer(inventory.app, name="inventory")
+app.add_typer(findings.app, name="findings")
+app.command("match")(matching.match)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 

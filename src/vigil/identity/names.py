@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Legal-form words carry no identity ("Philips Medical Systems Nederland B.V." is Philips Medical
 # Systems Nederland). Only dropped at the end of a name, where legal forms stand.
@@ -16,6 +17,8 @@ _LEGAL_FORMS = frozenset(
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+# Matching folds the same few thousand names millions of times: remembered, not recomputed.
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Lower-case, accents removed (Dräger -> drager), whitespace collapsed."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -23,6 +26,7 @@ def fold(text: str) -> str:
     return " ".join(ascii_only.lower().split())
 
 
+@lru_cache(maxsize=200_000)
 def name_key(text: str) -> str:
     """Compare-key of a company or product name: folded, punctuation gone, trailing legal forms dropped."""
     words = _NON_WORD.sub(" ", fold(text).replace("&", " and ")).split()

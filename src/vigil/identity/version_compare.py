@@ -29,7 +29,7 @@ from functools import lru_cache
 from vigil.identity.versions import normalise_version
 
 # (kind, number, text); kinds order the positions as the module docstring says.
-_PRE, _END, _LETTERS, _NUMBER = 0, 1, 2, 3
+PRE, END, LETTERS, NUMBER = 0, 1, 2, 3
 Segment = tuple[int, int, str]
 VersionKey = tuple[Segment, ...]
 
@@ -46,23 +46,23 @@ def version_key(text: str) -> VersionKey:
     segments: list[Segment] = []
     for run in _RUNS.findall(cleaned):
         if run.isdigit():
-            segments.append((_NUMBER, int(run), ""))
+            segments.append((NUMBER, int(run), ""))
         elif run in _PRE_RELEASE:
-            segments.append((_PRE, _PRE_RELEASE[run], ""))
+            segments.append((PRE, _PRE_RELEASE[run], ""))
         else:
-            segments.append((_LETTERS, 0, _SYNONYMS.get(run, run)))
+            segments.append((LETTERS, 0, _SYNONYMS.get(run, run)))
     if not segments:
         raise ValueError(f"not a version: {text!r}")
     # Zeros before the end or before a pre-release word carry nothing: "1.4.5.0" == "1.4.5", "1.0rc1" == "1rc1".
     kept: list[Segment] = []
     for segment in reversed(segments):
-        follower = kept[-1][0] if kept else _END
-        if segment == (_NUMBER, 0, "") and follower in (_END, _PRE) and len(segments) > 1:
+        follower = kept[-1][0] if kept else END
+        if segment == (NUMBER, 0, "") and follower in (END, PRE) and len(segments) > 1:
             continue
         kept.append(segment)
-    segments = kept[::-1] or [(_NUMBER, 0, "")]
+    segments = kept[::-1] or [(NUMBER, 0, "")]
     # The explicit end marker puts "1.0rc1" before "1.0" and "1.0" before "1.0a" in plain tuple order.
-    segments.append((_END, 0, ""))
+    segments.append((END, 0, ""))
     return tuple(segments)
 
 

@@ -13,6 +13,12 @@ a name is split only where the split is plain:
   product-like, and there are three parts or more, or one part is a single CamelCase brand
   ("Vijeo Historian/CitectHistorian", "SiNVR/SiVMS Video Server").
 The packed form (and each spaced part) is always kept as well: inventories copy the advisory's text too.
+
+Exclusions: "LOGIQ, not including LOGIQ 100 Pro", "Vivid products, not including EchoPAC", "SIMATIC ET200SP
+(incl. SIPLUS variants, except IM155-6 PN ST and IM155-6 PN HF)" name a product line minus some members. The
+line's name ("LOGIQ", "Vivid") becomes a family key: a device or product whose name starts with it, word for
+word ("LOGIQ E10"), is a `possible` match for a person to confirm; a name that starts with an excluded member
+("LOGIQ 100 Pro", "EchoPAC Plug-in") never matches.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from itertools import pairwise
 
 from vigil.identity import identifiers
 from vigil.identity.names import name_key
+from vigil.identity.package_ids import PackageId, parse_cpe, parse_purl
 from vigil.identity.vendors import ManufacturerAliases
 from vigil.identity.version_rules import CATEGORIES, VersionRule, parse_version_rule
 from vigil.sources.csaf.document import GroupMemberRecord, HelperRecord, ProductRecord, RelationshipRecord
@@ -51,6 +58,18 @@ class Identifier:
     def matches(self, normalised: str) -> bool:
         """Whether an asset's normalised field value is this identifier."""
         return self.pattern.fullmatch(normalised) is not None if self.pattern else normalised == self.value
+
+
+@dataclass(frozen=True, slots=True)
+class PackageIdentifier:
+    """A purl or CPE helper of a product, compared with an installed product's purl or CPE."""
+
+    kind: str
+    """`purl` or `cpe`."""
+    raw: str
+    """As the document writes it (evidence)."""
+    package: PackageId
+    """Its key (type/namespace/name, or part:vendor:product) and the version it names, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +102,13 @@ class ProductPredicate:
     """For relationship products: product_reference (e.g. the software)."""
     platform_id: str | None = None
     """For relationship products: relates_to_product_reference (e.g. the hardware it runs on)."""
+    packages: tuple[PackageIdentifier, ...] = ()
+    """purl and CPE helpers."""
+    family_keys: tuple[str, ...] = ()
+    """Name keys of product lines the name states with an exclusion ("LOGIQ, not including ..."): a name that
+    starts with one, word for word, is a `possible` match."""
+    excluded_keys: tuple[str, ...] = ()
+    """Name keys of the excluded members: a name that starts with one never matches."""
 
 
 def compile_products(
@@ -94,10 +120,14 @@ def compile_products(
 ) -> dict[str, ProductPredicate]:
     """A predicate per product_id of one document's flattened product tree."""
     by_product: dict[str, list[Identifier]] = {}
+    packages: dict[str, list[PackageIdentifier]] = {}
     for helper in helpers:
         identifier = compile_identifier(helper)
         if identifier is not None:
             by_product.setdefault(helper.product_id, []).append(identifier)
+        package = compile_package(helper)
+        if package is not None:
+            packages.setdefault(helper.product_id, []).append(package)
     groups: dict[str, list[str]] = {}
     for member in group_members:
         groups.setdefault(member.product_id, []).append(member.group_id)
@@ -110,8 +140,9 @@ def compile_products(
         if rel is not None:
             compiled[pid] = _relationship(product, rel, group_ids)
             continue
-        name = _product_name(product)
-        names = packed_names(name)
+        name, families, excluded = split_exclusions(_product_name(product))
+        rule = _version_rule(product)
+        names = packed_names(name) + tuple(rule_names(rule))
         vendor = aliases.canonical(product.vendor) if product.vendor else None
         compiled[pid] = ProductPredicate(
             product_id=pid,
@@ -121,9 +152,12 @@ def compile_products(
             vendor=vendor,
             names=names,
             name_keys={name_key(form): form for form in reversed(names) if name_key(form)},
-            version_rule=_version_rule(product),
+            version_rule=rule,
             identifiers=tuple(by_product.get(pid, ())),
             groups=group_ids,
+            packages=tuple(packages.get(pid, ())),
+            family_keys=families,
+            excluded_keys=excluded,
         )
     return compiled
 
@@ -160,6 +194,42 @@ def _version_rule(product: ProductRecord) -> VersionRule | None:
         return None  # a leaf above version level (product_name, product_family): every version
     text = product.product_version if category == "product_version" else product.product_version_range
     return parse_version_rule(text or "", category)
+
+
+def rule_names(rule: VersionRule | None) -> tuple[str, ...]:
+    """Product names a version leaf states instead of a version ("CODESYS Control for Linux"). Names in front of
+    a version ("NMC2 6.9.5") are component labels, too generic to stand alone as a product: not used."""
+    if rule is None or not rule.names or not rule.all_versions:
+        return ()
+    return rule.names
+
+
+# "X, not including Y", "X excluding Y", "X (incl. SIPLUS variants, except Y and Z)"
+_EXCLUSION = re.compile(
+    r"^(?P<base>.+?)(?:,\s*|\s+|\s*\((?:incl\.?|including)[^,)]*,\s*)(?:not\s+including|excluding|except)\s+"
+    r"(?P<excluded>[^()]+?)\)?$",
+    re.IGNORECASE,
+)
+_FAMILY_WORDS = re.compile(r"\s+(?:products?|product\s+line|series|family|devices|systems)$", re.IGNORECASE)
+_MEMBER_SEPARATOR = re.compile(r"\s*(?:,|\band\b|\bor\b)\s*", re.IGNORECASE)
+
+
+def split_exclusions(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(name, family keys, excluded keys): a name stating a product line minus members loses the exclusion
+    text; the line becomes a family key and each member an excluded key. Other names come back unchanged."""
+    match = _EXCLUSION.match(name)
+    if match is None:
+        return name, (), ()
+    base = match.group("base").strip()
+    family = name_key(_FAMILY_WORDS.sub("", base))
+    excluded = tuple(
+        key
+        for key in (name_key(_FAMILY_WORDS.sub("", part)) for part in _MEMBER_SEPARATOR.split(match.group("excluded")))
+        if key
+    )
+    if not family or not excluded:
+        return name, (), ()
+    return base, (family,), excluded
 
 
 _CAMEL = re.compile(r"^[A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*$")
@@ -207,6 +277,17 @@ def _clean_cuts(parts: list[str]) -> bool:
             if not (word.isalpha() and len(word) >= 4):
                 return False
     return True
+
+
+def compile_package(helper: HelperRecord) -> PackageIdentifier | None:
+    """A purl or CPE helper as a comparable package id; None for other kinds and for unparseable values."""
+    if helper.kind == "purl":
+        package = parse_purl(helper.value)
+    elif helper.kind == "cpe":
+        package = parse_cpe(helper.value)
+    else:
+        return None
+    return PackageIdentifier(helper.kind, helper.value, package) if package is not None else None
 
 
 def compile_identifier(helper: HelperRecord) -> Identifier | None:

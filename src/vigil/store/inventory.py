@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from vigil.identity.names import name_key
+from vigil.identity.package_ids import cpe_key, purl_key
 from vigil.sources.inventory.assets import AssetRecord, InstalledRecord
 from vigil.store import schema as t
 from vigil.store.bulk import bulk_insert
+from vigil.store.ids import allocate, asset_change_counter
 
 ASSETS = cast(Table, t.Asset.__table__)
 INSTALLED = cast(Table, t.InstalledProduct.__table__)
@@ -39,9 +43,10 @@ def asset_hashes(session: Session, site_id: int) -> dict[str, str]:
     return dict(rows.tuples().all())
 
 
-def _asset_row(site_id: int, record: AssetRecord, source: str, now: datetime) -> dict[str, Any]:
+def _asset_row(site_id: int, record: AssetRecord, source: str, now: datetime, seq: int) -> dict[str, Any]:
     return {
         **record.device,
+        "model_key": _name_key(record.device.get("model_raw")),
         "site_id": site_id,
         "asset_id": record.asset_id,
         "extra": record.extra or None,
@@ -49,6 +54,7 @@ def _asset_row(site_id: int, record: AssetRecord, source: str, now: datetime) ->
         "source": source,
         "source_row": record.first_row,
         "updated_at": now,
+        "change_seq": seq,
     }
 
 
@@ -62,16 +68,26 @@ def _installed_rows(
             "origin": origin,
             "ordinal": n,
             **{name: getattr(product, name) for name in _INSTALLED_COLUMNS},
+            "name_key": _name_key(product.name_raw) or "",
+            "purl_key": purl_key(product.purl),
+            "cpe_key": cpe_key(product.cpe),
         }
         for n, product in enumerate(installed)
     ]
+
+
+@lru_cache(maxsize=100_000)
+def _name_key(raw: str | None) -> str | None:
+    # Inventories repeat a few thousand product and model names over millions of rows.
+    return name_key(raw) if raw else None
 
 
 def insert_assets(session: Session, site_id: int, records: Sequence[AssetRecord], source: str) -> None:
     if not records:
         return
     now = datetime.now(UTC)
-    bulk_insert(session, ASSETS, [_asset_row(site_id, r, source, now) | {"created_at": now} for r in records])
+    seq = allocate(session, asset_change_counter(site_id), 1)
+    bulk_insert(session, ASSETS, [_asset_row(site_id, r, source, now, seq) | {"created_at": now} for r in records])
     bulk_insert(
         session,
         INSTALLED,
@@ -84,7 +100,8 @@ def update_assets(session: Session, site_id: int, records: Sequence[AssetRecord]
     if not records:
         return
     now = datetime.now(UTC)
-    rows = [_asset_row(site_id, r, source, now) for r in records]
+    seq = allocate(session, asset_change_counter(site_id), 1)
+    rows = [_asset_row(site_id, r, source, now, seq) for r in records]
     columns = [c for c in rows[0] if c not in ("site_id", "asset_id")]
     statement = (
         update(ASSETS)
@@ -125,6 +142,10 @@ def replace_sbom_products(
 ) -> None:
     """Attach an SBOM to an asset: its components replace the asset's earlier SBOM components."""
     _delete_installed(session, site_id, [asset_id], "sbom")
+    seq = allocate(session, asset_change_counter(site_id), 1)
+    session.execute(
+        update(t.Asset).where(t.Asset.site_id == site_id, t.Asset.asset_id == asset_id).values(change_seq=seq)
+    )
     session.execute(delete(t.AssetSbom).where(t.AssetSbom.site_id == site_id, t.AssetSbom.asset_id == asset_id))
     session.execute(insert(t.AssetSbom).values(site_id=site_id, asset_id=asset_id, **sbom))
     rows = _installed_rows(site_id, asset_id, "sbom", products)

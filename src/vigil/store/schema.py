@@ -2,7 +2,8 @@
 
 Advisory tables are *reference data*: every site reads the same advisories, so under Citus they
 are reference tables (replicated to every node), not distributed ones, and carry no `site_id`.
-Tenant tables (assets, findings, ...) arrive with their own issues and key on `site_id`.
+Tenant tables (assets, installed products, findings, match state) key on `site_id`: under Citus they are
+distributed by it, so every primary key and unique constraint starts with it.
 
 Every table below an advisory revision hangs off `revision_id` with ON DELETE CASCADE, so a
 revision is stored or removed as one unit, inside one transaction.
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -124,8 +127,6 @@ class AdvisoryRevision(Base):
     signer_fingerprint: Mapped[str | None] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
-    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    """Null until the matcher has evaluated this revision; a new revision starts null."""
 
 
 class AdvisoryContent(Base):
@@ -366,6 +367,10 @@ class Asset(Base):
     __table_args__ = (
         Index("ix_asset_site_manufacturer", "site_id", "manufacturer"),
         Index("ix_asset_site_model_number", "site_id", "model_number"),
+        Index("ix_asset_site_model_key", "site_id", "model_key"),
+        Index("ix_asset_site_serial_number", "site_id", "serial_number"),
+        Index("ix_asset_site_udi_di", "site_id", "udi_di"),
+        Index("ix_asset_site_change_seq", "site_id", "change_seq"),
     )
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
     asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -374,6 +379,8 @@ class Asset(Base):
     """Canonical manufacturer (alias table applied)."""
     model_raw: Mapped[str | None] = mapped_column(Text)
     model: Mapped[str | None] = mapped_column(Text)
+    model_key: Mapped[str | None] = mapped_column(Text)
+    """name_key(model_raw): what the matcher looks a product name up by."""
     model_number_raw: Mapped[str | None] = mapped_column(Text)
     model_number: Mapped[str | None] = mapped_column(String(200))
     """Separators and case removed: 12NC `4598 009 39471` -> `459800939471`."""
@@ -406,6 +413,9 @@ class Asset(Base):
     """Its first row in that file."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The site's change counter when the asset (or its SBOM) was last written: the matcher re-evaluates
+    assets at or above the counter value it saw last (store/ids.py explains why a counter, not a clock)."""
 
 
 class InstalledProduct(Base):
@@ -417,6 +427,21 @@ class InstalledProduct(Base):
             ["site_id", "asset_id"], ["asset.site_id", "asset.asset_id"], ondelete="CASCADE", name="fk_installed_asset"
         ),
         Index("ix_installed_product_site_name", "site_id", "name"),
+        Index("ix_installed_product_site_name_key", "site_id", "name_key"),
+        Index(
+            "ix_installed_product_site_purl_key",
+            "site_id",
+            "purl_key",
+            sqlite_where=text("purl_key IS NOT NULL"),
+            postgresql_where=text("purl_key IS NOT NULL"),
+        ),
+        Index(
+            "ix_installed_product_site_cpe_key",
+            "site_id",
+            "cpe_key",
+            sqlite_where=text("cpe_key IS NOT NULL"),
+            postgresql_where=text("cpe_key IS NOT NULL"),
+        ),
     )
     site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -427,6 +452,8 @@ class InstalledProduct(Base):
     vendor: Mapped[str | None] = mapped_column(Text)
     name_raw: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
+    name_key: Mapped[str] = mapped_column(Text)
+    """name_key(name_raw): what the matcher looks a product name up by."""
     version_raw: Mapped[str | None] = mapped_column(Text)
     version: Mapped[str | None] = mapped_column(Text)
     """Prefixes stripped: `Release 1.4.5` -> `1.4.5`."""
@@ -434,6 +461,10 @@ class InstalledProduct(Base):
     purl: Mapped[str | None] = mapped_column(Text)
     cpe: Mapped[str | None] = mapped_column(Text)
     bom_ref: Mapped[str | None] = mapped_column(Text)
+    purl_key: Mapped[str | None] = mapped_column(Text)
+    """`pkg:type/namespace/name` of the purl (identity/package_ids.py), null without one."""
+    cpe_key: Mapped[str | None] = mapped_column(Text)
+    """`cpe:part:vendor:product` of the CPE, null without one."""
 
 
 class AssetSbom(Base):
@@ -453,3 +484,112 @@ class AssetSbom(Base):
     source: Mapped[str] = mapped_column(Text)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IdBlock(Base):
+    """Next free id of a table whose primary key is (site_id, id): ids stay unique across sites without a
+    database-specific sequence. Taken in blocks by one atomic UPDATE ... RETURNING (store/ids.py)."""
+
+    __tablename__ = "id_block"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class Finding(Base):
+    """An advisory's vulnerability on one asset: one per (asset, advisory, vulnerability), following the
+    advisory's current revision. Never deleted: a finding no longer supported is closed, with the reason."""
+
+    __tablename__ = "finding"
+    __table_args__ = (
+        UniqueConstraint("site_id", "asset_id", "advisory_id", "vulnerability_key"),
+        Index("ix_finding_site_advisory", "site_id", "advisory_id"),
+        Index("ix_finding_site_cve", "site_id", "cve"),
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    asset_id: Mapped[str] = mapped_column(String(200))
+    """No foreign key on purpose: a finding outlives its asset's removal (closed, reason kept)."""
+    advisory_id: Mapped[int] = mapped_column(ForeignKey("advisory.id"))
+    vulnerability_key: Mapped[str] = mapped_column(String(300))
+    """The vulnerability within the advisory: its CVE, else its first id (`system_name:text`), else `#ordinal`."""
+    revision_id: Mapped[int] = mapped_column(ForeignKey("advisory_revision.id"))
+    """The revision that last supported (or, once closed, last evaluated) the finding."""
+    cve: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(30))
+    """affected, fixed, not_affected or under_investigation (the CSAF product status, mapped)."""
+    csaf_status: Mapped[str] = mapped_column(String(30))
+    """The CSAF product_status list the matched product is in (known_affected, first_fixed, ...)."""
+    match: Mapped[str] = mapped_column(String(10))
+    """exact, probable or possible."""
+    review: Mapped[str | None] = mapped_column(String(10))
+    """For `possible` findings: pending, confirmed or rejected. Null for exact and probable ones."""
+    product_ids: Mapped[list[Any]]
+    product_families: Mapped[list[Any]]
+    """`vendor|name key` of every matched product: what the cross-document rule compares."""
+    evidence_digest: Mapped[str] = mapped_column(String(32))
+    """Key of the finding's evidence in `finding_evidence` (shared by every finding with the same evidence)."""
+    digest: Mapped[str] = mapped_column(String(32))
+    """Digest of everything the matcher derived (outcome, products, evidence): equal means unchanged, so a
+    rerun compares digests instead of reading every finding's evidence back."""
+    prevailing: Mapped[bool] = mapped_column(Boolean)
+    """False when a vendor's own advisory for the same CVE and product family prevails over this one."""
+    superseded_by: Mapped[str | None] = mapped_column(String(1000))
+    """Tracking id of the vendor advisory that prevails, when `prevailing` is false."""
+    scope_reason: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FindingEvidence(Base):
+    """Evidence of findings, stored once per site and content: one asset's five CVEs of one advisory, and every
+    asset matched the same way, share one row (the evidence was two thirds of a finding's bytes)."""
+
+    __tablename__ = "finding_evidence"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    evidence: Mapped[dict[str, Any]]
+
+
+class FindingEvent(Base):
+    """One entry of a finding's history: opened, changed, closed, reopened, superseded, confirmed, ..."""
+
+    __tablename__ = "finding_event"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["site_id", "finding_id"], ["finding.site_id", "finding.id"], ondelete="CASCADE", name="fk_event_finding"
+        ),
+        Index("ix_finding_event_site_finding", "site_id", "finding_id"),
+    )
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    finding_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    revision_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]]
+    """What changed (before/after values) and why."""
+
+
+class SiteMatchState(Base):
+    """Where the matcher left off for a site: what an incremental run may skip."""
+
+    __tablename__ = "site_match_state"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    asset_change_seq: Mapped[int] = mapped_column(BigInteger)
+    """The site's change counter when the last run started: assets with change_seq at or above it are
+    re-evaluated by the next incremental run."""
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """Matcher rules + alias table digest of the last run: when it differs, the next run is a full one."""
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MatchedRevision(Base):
+    """An advisory revision the matcher has evaluated against every asset of a site."""
+
+    __tablename__ = "matched_revision"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("advisory_revision.id", ondelete="CASCADE"), primary_key=True)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,241 @@
+"""`vigil findings`: list (filtered, or grouped per asset and CVE), show with history, review `possible` ones."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from vigil.cli.common import DbOption, FormatOption, OutputFormat, fail, opened_store, out, print_json
+from vigil.outputs.spreadsheet import write_csv
+from vigil.services.findings_read import (
+    CSV_COLUMNS,
+    FindingQuery,
+    FindingQueryError,
+    find_findings,
+    group_by_cve,
+    review_finding,
+    show_finding,
+)
+
+app = typer.Typer(
+    help="Findings: which devices an advisory affects, with evidence; review possible matches.",
+    invoke_without_command=True,
+)
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """`--match exact,probable` and `--match exact --match probable` both."""
+    return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
+
+
+@app.callback()
+def list_(
+    ctx: typer.Context,
+    output: Annotated[ListFormat, typer.Option("--format", help="table, json or csv.")] = ListFormat.table,
+    advisory: Annotated[str | None, typer.Option("--advisory", help="Document tracking id.")] = None,
+    asset: Annotated[str | None, typer.Option("--asset", help="Asset id.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Site name.")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="affected, fixed, not_affected, under_investigation.")
+    ] = None,
+    match: Annotated[list[str] | None, typer.Option("--match", help="exact,probable,possible.")] = None,
+    review: Annotated[str | None, typer.Option("--review", help="pending, confirmed or rejected.")] = None,
+    cve: Annotated[str | None, typer.Option("--cve", help="One CVE id.")] = None,
+    closed: Annotated[bool, typer.Option("--closed", help="Include closed findings.")] = False,
+    superseded: Annotated[
+        bool, typer.Option("--superseded", help="Include findings a vendor's own advisory prevails over.")
+    ] = False,
+    by_cve: Annotated[bool, typer.Option("--by-cve", help="Group per asset and CVE, showing every source.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many findings.")] = None,
+    db: DbOption = None,
+) -> None:
+    """List findings (open, prevailing ones unless --closed / --superseded)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    query = FindingQuery(
+        site=site,
+        advisory=advisory,
+        asset_id=asset,
+        statuses=_split(status),
+        matches=_split(match),
+        review=review,
+        cve=cve,
+        include_closed=closed,
+        include_superseded=superseded or by_cve,
+    )
+    with opened_store(db) as store:
+        try:
+            findings = find_findings(store, query, limit)
+        except FindingQueryError as error:
+            fail(str(error))
+    if by_cve:
+        _print_groups(group_by_cve(findings), output)
+        return
+    if output is ListFormat.json:
+        print_json(findings)
+    elif output is ListFormat.csv:
+        write_csv(sys.stdout, CSV_COLUMNS, (_csv_row(f) for f in findings))
+    else:
+        _print_table(findings)
+
+
+def _csv_row(finding: dict[str, Any]) -> list[Any]:
+    return ["|".join(value) if isinstance(value := finding[column], list) else value for column in CSV_COLUMNS]
+
+
+def _print_table(findings: list[dict[str, Any]]) -> None:
+    table = Table("id", "site", "asset", "advisory", "cve", "status", "match", "review", "products", box=None)
+    for f in findings:
+        review = f["review"] or ""
+        table.add_row(
+            str(f["id"]),
+            f["site"],
+            f["asset_id"],
+            f["advisory_id"],
+            ",".join(f["cves"]),
+            f["status"],
+            f["match"],
+            review,
+            ",".join(f["product_ids"]),
+        )
+    out.print(table)
+    out.print(f"{len(findings)} findings", markup=False)
+
+
+def _print_groups(groups: list[dict[str, Any]], output: ListFormat) -> None:
+    if output is ListFormat.json:
+        print_json(groups)
+        return
+    if output is ListFormat.csv:
+        rows = (
+            [
+                g["site"],
+                g["asset_id"],
+                g["cve"],
+                g["status"],
+                s["advisory_id"],
+                s["publisher"],
+                s["prevailing"],
+                s["reason"],
+            ]
+            for g in groups
+            for s in g["sources"]
+        )
+        write_csv(
+            sys.stdout, ("site", "asset_id", "cve", "status", "advisory_id", "publisher", "prevailing", "reason"), rows
+        )
+        return
+    table = Table("site", "asset", "cve", "status", "source", "prevails", "why not", box=None)
+    for g in groups:
+        for s in g["sources"]:
+            table.add_row(
+                g["site"],
+                g["asset_id"],
+                g["cve"],
+                g["status"] or "-",
+                f"{s['advisory_id']} ({s['publisher']})",
+                "yes" if s["prevailing"] else "no",
+                s["reason"] or "",
+            )
+    out.print(table)
+
+
+@app.command("show")
+def show(
+    finding_id: Annotated[int, typer.Argument(help="Finding id.")],
+    output: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """One finding with its evidence and history."""
+    with opened_store(db) as store:
+        try:
+            finding = show_finding(store, finding_id)
+        except FindingQueryError as error:
+            fail(str(error))
+    if output is OutputFormat.json:
+        print_json(finding)
+        return
+    _print_finding(finding)
+
+
+def _print_finding(finding: dict[str, Any]) -> None:
+    import json
+
+    fields = Table("field", "value", box=None, title=f"finding {finding['id']}")
+    for key in (
+        "site",
+        "asset_id",
+        "advisory_id",
+        "publisher",
+        "cves",
+        "status",
+        "csaf_status",
+        "match",
+        "review",
+        "product_ids",
+        "prevailing",
+        "superseded_by",
+        "scope_reason",
+        "opened_at",
+        "closed_at",
+        "closed_reason",
+    ):
+        value = finding[key]
+        fields.add_row(key, ", ".join(value) if isinstance(value, list) else "" if value is None else str(value))
+    out.print(fields)
+    out.print("evidence:", markup=False)
+    out.print(json.dumps(finding["evidence"], indent=2, ensure_ascii=False), markup=False)
+    history = Table("at", "event", "by", "detail", box=None, title="History")
+    for event in finding["history"]:
+        history.add_row(event["at"], event["kind"], event["actor"], json.dumps(event["detail"], ensure_ascii=False))
+    out.print(history)
+
+
+def _review(finding_id: int, decision: str, by: str, comment: str | None, output: OutputFormat, db: str | None) -> None:
+    with opened_store(db) as store:
+        try:
+            finding = review_finding(store, finding_id, decision, by, comment)
+        except (FindingQueryError, ValueError) as error:
+            fail(str(error))
+    if output is OutputFormat.json:
+        print_json(finding)
+    else:
+        out.print(f"finding {finding_id}: {decision} by {by}", markup=False)
+
+
+ByOption = Annotated[str, typer.Option("--by", help="Who decides (recorded in the history).")]
+CommentOption = Annotated[str | None, typer.Option("--comment", help="Why.")]
+
+
+@app.command("confirm")
+def confirm(
+    finding_id: Annotated[int, typer.Argument(help="Finding id of a possible match.")],
+    by: ByOption,
+    comment: CommentOption = None,
+    output: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Confirm a possible match: the device is the advisory's product (it then counts as affected)."""
+    _review(finding_id, "confirmed", by, comment, output, db)
+
+
+@app.command("reject")
+def reject(
+    finding_id: Annotated[int, typer.Argument(help="Finding id of a possible match.")],
+    by: ByOption,
+    comment: CommentOption = None,
+    output: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Reject a possible match: the device is not the advisory's product."""
+    _review(finding_id, "rejected", by, comment, output, db)

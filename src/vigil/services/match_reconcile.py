@@ -1,0 +1,247 @@
+"""A matcher run's drafts against the stored findings: open, change, revise, reopen or close, with history.
+
+- opened: a draft with no stored finding;
+- changed: status, CSAF status, match level or matched products differ (a person should look again);
+- revised: only the supporting revision or the evidence changed (CSAF §9.1.13: a new revision that leaves
+  the outcome unchanged is no new alert, but the finding follows the new revision);
+- reopened: a closed finding is supported again;
+- closed: an open finding in the run's scope with no draft; the reason says what no longer supports it.
+`possible` findings enter the review queue (`review` pending) and keep a person's decision only while the
+matched products stay the same.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vigil.matching.findings import FindingDraft
+from vigil.store.findings import (
+    CLOSE_COLUMNS,
+    OUTCOME_COLUMNS,
+    FindingKey,
+    StoredFinding,
+    insert_events,
+    insert_findings,
+    product_ids_of,
+    store_evidence,
+    update_findings,
+)
+from vigil.store.ids import allocate
+from vigil.store.revision_header import RevisionHeader
+
+ACTOR = "vigil match"
+_OUTCOME = ("status", "csaf_status", "match", "product_ids")
+
+
+@dataclass
+class SiteChanges:
+    """What a run evaluated for one site, and the stored findings it may touch."""
+
+    drafts: dict[FindingKey, FindingDraft]
+    """Every finding the evaluated (asset, revision) pairs support."""
+    existing: dict[FindingKey, StoredFinding]
+    """Stored findings of the evaluated scope."""
+    changed_assets: set[str]
+    """Assets re-evaluated against every revision (incremental runs)."""
+    everything: bool = False
+    """A full run: every stored finding is in scope."""
+    new_advisories: set[int] = field(default_factory=set)
+    """Advisories whose current revision was evaluated against every candidate asset."""
+    removed_assets: set[str] = field(default_factory=set)
+    """Assets with open findings that are no longer in the inventory."""
+
+    def in_scope(self, key: FindingKey) -> bool:
+        asset_id, advisory_id, _ = key
+        return (
+            self.everything
+            or asset_id in self.changed_assets
+            or asset_id in self.removed_assets
+            or advisory_id in self.new_advisories
+        )
+
+
+def reconcile(
+    session: Session,
+    site_id: int,
+    changes: SiteChanges,
+    headers: Sequence[RevisionHeader],
+    now: datetime,
+    counts: Counter[str],
+) -> None:
+    current = {h.advisory_id: h for h in headers}
+    inserts: list[FindingDraft] = []
+    changed_drafts: list[FindingDraft] = []
+    outcome_updates: list[dict[str, Any]] = []
+    close_updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    _fill_product_ids(session, site_id, changes)
+    for key, draft in changes.drafts.items():
+        stored = changes.existing.get(key)
+        if stored is None:
+            inserts.append(draft)
+            continue
+        kind = _kind(stored, draft)
+        counts[kind] += 1
+        if kind == "unchanged":
+            continue
+        row = _outcome_row(stored, draft, now)
+        outcome_updates.append(row)
+        changed_drafts.append(draft)
+        events.append(_event(stored.id, now, kind, draft.revision_id, _difference(stored, row)))
+    for key, stored in changes.existing.items():
+        if stored.closed_at is not None or key in changes.drafts or not changes.in_scope(key):
+            continue
+        reason = _close_reason(stored, changes, current)
+        close_updates.append({"id": stored.id, "closed_at": now, "closed_reason": reason, "updated_at": now})
+        header = current.get(stored.advisory_id)
+        revision_id = header.revision_id if header is not None else None
+        events.append(_event(stored.id, now, "closed", revision_id, {"reason": reason}))
+        counts["closed"] += 1
+    store_evidence(session, site_id, {d.evidence_digest: d.encoded[2] for d in (*inserts, *changed_drafts)})
+    # No "opened" event row: the finding's own opened_at and first values say it, and a full run on a large
+    # inventory opens millions of findings at once.
+    _insert(session, site_id, inserts, now)
+    counts["opened"] += len(inserts)
+    update_findings(session, site_id, OUTCOME_COLUMNS, outcome_updates)
+    update_findings(session, site_id, CLOSE_COLUMNS, close_updates)
+    insert_events(session, site_id, events)
+
+
+def _fill_product_ids(session: Session, site_id: int, changes: SiteChanges) -> None:
+    """Light-loaded findings whose digest differs from their draft (or that reopen) need their product ids."""
+    wanted = [
+        stored.id
+        for key, draft in changes.drafts.items()
+        if (stored := changes.existing.get(key)) is not None
+        and stored.product_ids is None
+        and (stored.digest != draft.digest or stored.closed_at is not None)
+    ]
+    if not wanted:
+        return
+    found = product_ids_of(session, site_id, wanted)
+    for stored in changes.existing.values():
+        if stored.id in found:
+            stored.product_ids = found[stored.id]
+
+
+def _insert(session: Session, site_id: int, drafts: Sequence[FindingDraft], now: datetime) -> None:
+    """New open findings; a `possible` one enters the review queue."""
+    if not drafts:
+        return
+    first = allocate(session, "finding", len(drafts))
+    insert_findings(
+        session,
+        [
+            (
+                site_id,
+                first + n,
+                d.asset_id,
+                d.advisory_id,
+                d.vulnerability_key,
+                d.revision_id,
+                d.cve,
+                d.status,
+                d.csaf_status,
+                d.match,
+                "pending" if d.match == "possible" else None,
+                d.encoded[0],
+                d.encoded[1],
+                d.evidence_digest,
+                d.digest,
+                True,
+                None,
+                None,
+                now,
+                now,
+                None,
+                None,
+            )
+            for n, d in enumerate(drafts)
+        ],
+    )
+
+
+def _kind(stored: StoredFinding, draft: FindingDraft) -> str:
+    if stored.closed_at is not None:
+        return "reopened"
+    if stored.digest == draft.digest:
+        return "unchanged"
+    if any(getattr(stored, name) != _draft_value(draft, name) for name in _OUTCOME):
+        return "changed"
+    return "revised"
+
+
+def _draft_value(draft: FindingDraft, name: str) -> Any:
+    value = getattr(draft, name)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _review(draft: FindingDraft, stored: StoredFinding | None) -> str | None:
+    if draft.match != "possible":
+        return None
+    if stored is not None and stored.match == "possible" and stored.product_ids == list(draft.product_ids):
+        return stored.review or "pending"
+    return "pending"
+
+
+def _outcome_row(stored: StoredFinding, draft: FindingDraft, now: datetime) -> dict[str, Any]:
+    return {
+        "id": stored.id,
+        "revision_id": draft.revision_id,
+        "cve": draft.cve,
+        "status": draft.status,
+        "csaf_status": draft.csaf_status,
+        "match": draft.match,
+        "review": _review(draft, stored),
+        "product_ids": list(draft.product_ids),
+        "product_families": list(draft.product_families),
+        "evidence_digest": draft.evidence_digest,
+        "digest": draft.digest,
+        "updated_at": now,
+        "closed_at": None,
+        "closed_reason": None,
+    }
+
+
+def _difference(stored: StoredFinding, row: dict[str, Any]) -> dict[str, Any]:
+    """Before/after of the outcome fields that changed, for the history."""
+    names = ("revision_id", "status", "csaf_status", "match", "review", "product_ids", "closed_reason")
+    return {
+        name: {"before": getattr(stored, name), "after": row[name]}
+        for name in names
+        if getattr(stored, name) != row[name]
+    }
+
+
+def _close_reason(stored: StoredFinding, changes: SiteChanges, current: dict[int, RevisionHeader]) -> str:
+    header = current.get(stored.advisory_id)
+    if stored.asset_id in changes.removed_assets:
+        return "the asset is no longer in the inventory"
+    if header is not None and header.revision_id != stored.revision_id:
+        return f"revision {header.tracking_version} of {header.tracking_id} no longer lists this asset for it"
+    if stored.asset_id in changes.changed_assets:
+        return "the asset's inventory record changed and no longer matches"
+    return "no longer matched under the current matching rules or alias table"
+
+
+def event(
+    finding_id: int, at: datetime, kind: str, revision_id: int | None, detail: dict[str, Any], actor: str = ACTOR
+) -> dict[str, Any]:
+    """A finding_event row (its id is allocated when stored)."""
+    return {
+        "finding_id": finding_id,
+        "at": at,
+        "kind": kind,
+        "actor": actor,
+        "revision_id": revision_id,
+        "detail": detail,
+    }
+
+
+_event = event
