@@ -72,7 +72,13 @@ def _print_table(report: MatchReport) -> None:
     for s in report.sites:
         counts = [str(s.counts[kind]) for kind in _KINDS[:6]]
         table.add_row(
-            s.site, s.mode, str(s.assets), *counts, str(s.open_findings), str(s.review_pending), f"{s.seconds:.2f}"
+            s.site,
+            s.mode,
+            str(s.assets),
+            *counts,
+            "-" if s.open_findings is None else str(s.open_findings),
+            str(s.review_pending),
+            f"{s.seconds:.2f}",
         )
     if report.sites:
         out.print(table)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, null, select, update
+from sqlalchemy import Table, delete, false, insert, null, select, update
 from sqlalchemy.orm import Session
 
 from vigil.store import schema as t
@@ -119,14 +119,6 @@ def product_ids_of(session: Session, site_id: int, finding_ids: Sequence[int]) -
     return found
 
 
-def open_findings_of_missing_assets(session: Session, site_id: int) -> list[str]:
-    """Asset ids with open findings that are no longer in the site's inventory."""
-    f, a = t.Finding, t.Asset
-    exists = select(a.asset_id).where(a.site_id == f.site_id, a.asset_id == f.asset_id).exists()
-    query = select(f.asset_id).where(f.site_id == site_id, f.closed_at.is_(None), ~exists).distinct()
-    return list(session.scalars(query))
-
-
 INSERT_COLUMNS = (
     "site_id",
     "id",
@@ -151,6 +143,7 @@ INSERT_COLUMNS = (
     "closed_at",
     "closed_reason",
 )
+"""Column order of the tuples insert_findings takes."""
 ENCODED = frozenset({"product_ids", "product_families"})
 
 
@@ -252,13 +245,9 @@ def lock_site_sqlite(session: Session) -> None:
 
 
 def superseded_cves(session: Session, site_id: int) -> set[str]:
-    """CVEs of open findings some vendor document prevails over today."""
+    """CVEs of open findings some vendor document prevails over today (read from their partial index)."""
     f = t.Finding
-    query = (
-        select(f.cve)
-        .where(f.site_id == site_id, f.closed_at.is_(None), f.prevailing.is_(False), f.cve.is_not(None))
-        .distinct()
-    )
+    query = select(f.cve).where(f.site_id == site_id, f.prevailing == false(), f.closed_at.is_(None)).distinct()
     return {cve for cve in session.scalars(query) if cve}
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from vigil.store import schema as t
@@ -85,14 +85,20 @@ def count_findings(session: Session, spec: FindingFilter) -> int:
     return int(session.scalar(_filtered(select(func.count()).select_from(t.Finding), spec)) or 0)
 
 
-def open_counts(session: Session, site_id: int) -> tuple[int, int]:
-    """(open findings, open findings waiting for review) of a site."""
+def open_count(session: Session, site_id: int) -> int:
+    """Open findings of a site (a scan of the site's findings: full runs only)."""
     f = t.Finding
-    query = select(func.count(), func.count().filter(f.review == "pending")).where(
-        f.site_id == site_id, f.closed_at.is_(None)
+    return int(session.scalar(select(func.count()).where(f.site_id == site_id, f.closed_at.is_(None))) or 0)
+
+
+def review_count(session: Session, site_id: int) -> int:
+    """Open findings of a site waiting for review (read from the partial index of the review queue)."""
+    f = t.Finding
+    # A literal, not a bound value: SQLite uses a partial index only when the query states its condition.
+    query = select(func.count()).where(
+        f.site_id == site_id, f.review == literal("pending", literal_execute=True), f.closed_at.is_(None)
     )
-    row = session.execute(query).one()
-    return int(row[0]), int(row[1])
+    return int(session.scalar(query) or 0)
 
 
 def find_finding(session: Session, finding_id: int, site_ids: Sequence[int] | None = None) -> Any | None:

@@ -130,7 +130,12 @@ def _delete_installed(session: Session, site_id: int, asset_ids: Sequence[str], 
 
 
 def delete_assets(session: Session, site_id: int, asset_ids: Sequence[str]) -> None:
-    """Remove assets with everything attached (`--prune`)."""
+    """Remove assets with everything attached (`--prune`), leaving a stamped note of each removal."""
+    if not asset_ids:
+        return
+    seq = allocate(session, asset_change_counter(site_id), 1)
+    removals = cast(Table, t.AssetRemoval.__table__)
+    bulk_insert(session, removals, [{"site_id": site_id, "change_seq": seq, "asset_id": a} for a in asset_ids])
     for start in range(0, len(asset_ids), _BATCH):
         session.execute(
             delete(t.Asset).where(t.Asset.site_id == site_id, t.Asset.asset_id.in_(asset_ids[start : start + _BATCH]))

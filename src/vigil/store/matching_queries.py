@@ -208,6 +208,14 @@ def changed_asset_ids(session: Session, site_id: int, since: int) -> list[str]:
     return list(session.scalars(query))
 
 
+def removed_asset_ids(session: Session, site_id: int, since: int) -> set[str]:
+    """Assets removed from the site since the change counter stood at `since` and not added back."""
+    removed = t.AssetRemoval
+    query = select(removed.asset_id).where(removed.site_id == site_id, removed.change_seq >= since)
+    gone = set(session.scalars(query))
+    return gone - existing_asset_ids(session, site_id, sorted(gone)) if gone else gone
+
+
 def existing_asset_ids(session: Session, site_id: int, asset_ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(sorted(set(asset_ids))):

@@ -418,6 +418,16 @@ class Asset(Base):
     assets at or above the counter value it saw last (store/ids.py explains why a counter, not a clock)."""
 
 
+class AssetRemoval(Base):
+    """An asset removed from a site's inventory (`--prune`), stamped with the site's change counter, so the
+    matcher closes its findings without comparing every finding with the inventory."""
+
+    __tablename__ = "asset_removal"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    change_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    asset_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
 class InstalledProduct(Base):
     """Software (or an SBOM component) installed on an asset."""
 
@@ -504,6 +514,20 @@ class Finding(Base):
         UniqueConstraint("site_id", "asset_id", "advisory_id", "vulnerability_key"),
         Index("ix_finding_site_advisory", "site_id", "advisory_id"),
         Index("ix_finding_site_cve", "site_id", "cve"),
+        Index(
+            "ix_finding_site_superseded",
+            "site_id",
+            "cve",
+            sqlite_where=text("prevailing = 0 AND closed_at IS NULL"),
+            postgresql_where=text("prevailing = false AND closed_at IS NULL"),
+        ),
+        # The review queue: small beside all findings, so counting and listing it never scans them all.
+        Index(
+            "ix_finding_site_review_pending",
+            "site_id",
+            sqlite_where=text("review = 'pending' AND closed_at IS NULL"),
+            postgresql_where=text("review = 'pending' AND closed_at IS NULL"),
+        ),
     )
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

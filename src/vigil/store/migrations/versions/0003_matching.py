@@ -79,7 +79,31 @@ def upgrade() -> None:
     with op.batch_alter_table("finding", schema=None) as batch_op:
         batch_op.create_index("ix_finding_site_advisory", ["site_id", "advisory_id"], unique=False)
         batch_op.create_index("ix_finding_site_cve", ["site_id", "cve"], unique=False)
+        batch_op.create_index(
+            "ix_finding_site_superseded",
+            ["site_id", "cve"],
+            unique=False,
+            sqlite_where=sa.text("prevailing = 0 AND closed_at IS NULL"),
+            postgresql_where=sa.text("prevailing = false AND closed_at IS NULL"),
+        )
+        batch_op.create_index(
+            "ix_finding_site_review_pending",
+            ["site_id"],
+            unique=False,
+            sqlite_where=sa.text("review = 'pending' AND closed_at IS NULL"),
+            postgresql_where=sa.text("review = 'pending' AND closed_at IS NULL"),
+        )
 
+    op.create_table(
+        "asset_removal",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("change_seq", sa.BigInteger(), nullable=False),
+        sa.Column("asset_id", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_asset_removal_site_id_site"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("site_id", "change_seq", "asset_id", name=op.f("pk_asset_removal")),
+    )
     op.create_table(
         "finding_evidence",
         sa.Column("site_id", sa.Integer(), nullable=False),
@@ -220,7 +244,10 @@ def downgrade() -> None:
     op.drop_table("finding_event")
     op.drop_table("matched_revision")
     op.drop_table("finding_evidence")
+    op.drop_table("asset_removal")
     with op.batch_alter_table("finding", schema=None) as batch_op:
+        batch_op.drop_index("ix_finding_site_review_pending")
+        batch_op.drop_index("ix_finding_site_superseded")
         batch_op.drop_index("ix_finding_site_cve")
         batch_op.drop_index("ix_finding_site_advisory")
 
