@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import sqlite3
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vigil.identity import wildcards
 from vigil.identity.vendors import default_aliases
 from vigil.matching.candidates import CatalogIndex
 from vigil.matching.compiled import STATUS_MAP, compile_revision
@@ -272,3 +277,17 @@ def test_purl_and_cpe(helper: tuple[str, str], asset: AssetRecord, expected: str
         [draft] = drafts
         assert draft.match == expected
         assert draft.evidence["products"][0]["identifier"]["how"] == helper[0]
+
+
+# --- CSAF wildcards: the in-memory regex and the database's LIKE agree -----------------------------------------
+
+_ALPHABET = "AB1?*\\_%"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=6), st.text("AB1_%", max_size=6))
+def test_wildcard_regex_and_like_agree(pattern: str, value: str) -> None:
+    connection = sqlite3.connect(":memory:")
+    connection.execute("PRAGMA case_sensitive_like = ON")
+    [(like,)] = connection.execute("SELECT ? LIKE ? ESCAPE '\\'", (value, wildcards.as_like(pattern)))
+    assert bool(like) == (wildcards.as_regex(pattern).fullmatch(value) is not None)

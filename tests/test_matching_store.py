@@ -233,3 +233,26 @@ def test_possible_matches_wait_for_a_person(store: Store, tmp_path: Path) -> Non
     run_match(store)
     with pytest.raises(ValueError, match="only possible matches are reviewed"):
         review_finding(store, _findings(store)[("A1", "ICSMA-21-019-01")]["id"], "rejected", "j.doe", None)
+
+
+def test_incremental_candidates_from_the_database_equal_a_full_run(store: Store, tmp_path: Path) -> None:
+    """New advisories find their assets through indexed keys (names, model numbers, wildcards, families); a full
+    run afterwards, which evaluates every asset in memory, must change nothing."""
+    documents = sorted(DEMO_ADVISORIES.glob("*.json"))
+    _advisories(store, *documents[::2])
+    path = tmp_path / "generated.csv"
+    from vigil.services.inventory_generate import generate_inventory
+
+    generate_inventory(None, 400, 3, path)  # drawn from all bundled advisories, half of them not yet imported
+    report = import_inventory(store, path)
+    assert not report.rejections
+    run_match(store)
+    _advisories(store, *documents[1::2], PHILIPS)
+    incremental = run_match(store)
+    assert {s.mode for s in incremental.sites} == {"incremental"} and incremental.total("opened") > 0
+    everything = FindingQuery(include_closed=True, include_superseded=True)
+    before = find_findings(store, everything)
+    full = run_match(store, full=True)
+    assert set(_counts(full)) <= {"unchanged"}, _counts(full)
+    assert find_findings(store, everything) == before
+    assert len(before) == full.total("unchanged")

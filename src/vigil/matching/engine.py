@@ -15,7 +15,10 @@ from vigil.matching.evaluate import Match, best, device_match, installed_match, 
 from vigil.matching.findings import FindingDraft, astuple_without_asset, drafts_for
 from vigil.sources.inventory.assets import AssetRecord, InstalledRecord
 
-_MEMO_LIMIT = 500_000  # distinct installed products remembered; past that the memo starts over
+# Entries remembered per memo; past that a memo starts over. Findings templates carry their evidence (about a
+# kilobyte each), so they get fewer: together the memos stay within a few hundred MB at a million rows.
+_MEMO_LIMIT = 300_000
+_DRAFTS_MEMO_LIMIT = 100_000
 
 
 class AssetMatcher:
@@ -67,7 +70,7 @@ class AssetMatcher:
         key = tuple(sorted((slot, id(match)) for slot, match in matches.items()))
         known = self._drafts_memo.get(key)
         if known is None:
-            if len(self._drafts_memo) >= _MEMO_LIMIT:
+            if len(self._drafts_memo) >= _DRAFTS_MEMO_LIMIT:
                 self._drafts_memo.clear()
             # The value holds the Match objects, so the ids in the key cannot be reused while the entry lives.
             templates = [astuple_without_asset(d) for d in drafts_for("", matches, self.index)]

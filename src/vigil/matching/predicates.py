@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from vigil.identity import identifiers
+from vigil.identity import identifiers, wildcards
 from vigil.identity.names import name_key
 from vigil.identity.package_ids import PackageId, parse_cpe, parse_purl
 from vigil.identity.vendors import ManufacturerAliases
@@ -304,24 +304,8 @@ def compile_identifier(helper: HelperRecord) -> Identifier | None:
 
 
 def _wildcard(value: str) -> re.Pattern[str] | None:
-    """CSAF §3.1.3.3.3: `?` stands for one character, `*` for any number (an escaped `\\?` is literal)."""
-    if "?" not in value and "*" not in value:
-        return None
-    pattern: list[str] = []
-    escaped = False
-    for char in value:
-        if escaped:
-            pattern.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "?":
-            pattern.append(".")
-        elif char == "*":
-            pattern.append(".*")
-        else:
-            pattern.append(re.escape(char))
-    return re.compile("".join(pattern))
+    """CSAF §3.1.3.3.3 wildcards as a full-match regex; None for a plain value."""
+    return wildcards.as_regex(value) if wildcards.has_wildcard(value) else None
 
 
 def _udi_di(helper: HelperRecord) -> str | None:

@@ -114,6 +114,7 @@ class RevisionCompiler:
         self.aliases = aliases
         self._compiled: dict[int, CompiledRevision] = {}
         self._all_loaded = False
+        self._matcher: tuple[tuple[int, ...], AssetMatcher] | None = None
 
     def compiled(
         self, session: Session, headers: Sequence[RevisionHeader], all_current: bool
@@ -134,6 +135,14 @@ class RevisionCompiler:
                 )
             self._all_loaded = self._all_loaded or loads_all
         return [self._compiled[h.revision_id] for h in headers]
+
+    def matcher(self, session: Session, headers: Sequence[RevisionHeader]) -> AssetMatcher:
+        """An AssetMatcher over every current revision, shared by the sites of one run: its remembered
+        evaluations hold for any asset, and the index is built once."""
+        key = tuple(h.revision_id for h in headers)
+        if self._matcher is None or self._matcher[0] != key:
+            self._matcher = (key, AssetMatcher(CatalogIndex(self.compiled(session, headers, all_current=True))))
+        return self._matcher[1]
 
     @property
     def count(self) -> int:
@@ -233,7 +242,7 @@ def _full(
     headers: Sequence[RevisionHeader],
     report: SiteMatchReport,
 ) -> SiteChanges:
-    matcher = AssetMatcher(CatalogIndex(compiler.compiled(session, headers, all_current=True)))
+    matcher = compiler.matcher(session, headers)
     drafts: dict[tuple[str, int, str], FindingDraft] = {}
     for asset in iter_assets(session, site_id):
         report.assets += 1
@@ -259,7 +268,7 @@ def _incremental(
     drafts: dict[tuple[str, int, str], FindingDraft] = {}
     evaluated: set[str] = set()
     if changed:
-        matcher = AssetMatcher(CatalogIndex(compiler.compiled(session, headers, all_current=True)))
+        matcher = compiler.matcher(session, headers)
         for asset in iter_assets(session, site_id, sorted(changed)):
             evaluated.add(asset.asset_id)
             for draft in matcher.drafts(asset):

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from vigil.identity.wildcards import as_like, like_literal
 from vigil.sources.csaf.document import (
     GroupMemberRecord,
     HelperRecord,
@@ -245,7 +246,7 @@ def candidate_asset_ids(
         found.update(session.scalars(select(a.asset_id).where(a.site_id == site_id, a.model_key.in_(chunk))))
         found.update(session.scalars(select(ip.asset_id).where(ip.site_id == site_id, ip.name_key.in_(chunk))))
     for family in sorted(set(families)):
-        pattern = _like_literal(family) + " %"
+        pattern = like_literal(family) + " %"
         found.update(
             session.scalars(select(a.asset_id).where(a.site_id == site_id, a.model_key.like(pattern, escape="\\")))
         )
@@ -266,29 +267,6 @@ def candidate_asset_ids(
             query = select(a.asset_id).where(a.site_id == site_id, getattr(a, column).in_(chunk))
             found.update(session.scalars(query))
     for column, value in wildcards:
-        query = select(a.asset_id).where(a.site_id == site_id, getattr(a, column).like(_wildcard_like(value), "\\"))
+        query = select(a.asset_id).where(a.site_id == site_id, getattr(a, column).like(as_like(value), "\\"))
         found.update(session.scalars(query))
     return found
-
-
-def _like_literal(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _wildcard_like(value: str) -> str:
-    """CSAF `?`/`*` (with `\\` escaping either) as a LIKE pattern with `\\` as its escape."""
-    out: list[str] = []
-    escaped = False
-    for char in value:
-        if escaped:
-            out.append(_like_literal(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "?":
-            out.append("_")
-        elif char == "*":
-            out.append("%")
-        else:
-            out.append(_like_literal(char))
-    return "".join(out)
