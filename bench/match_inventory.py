@@ -70,6 +70,8 @@ def child(phase: str, url: str) -> None:
         if phase == "floor":
             with store.sessions() as session:
                 figures["rows"] = sum(1 for site_id, _ in all_sites(session) for _ in scan_rows(session, site_id))
+        elif phase == "write-floor":
+            figures["rows"], figures["copy_seconds"] = write_floor(store)
         else:
             report = run_match(store, full=phase == "full")
             figures["line"] = report.line

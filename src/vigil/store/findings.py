@@ -105,7 +105,8 @@ def load_findings(
     found: dict[FindingKey, StoredFinding] = {}
     connection = session.connection()  # Core rows: the ORM's row handling was a third of the load
     for query in queries:
-        for row in connection.execute(query):
+        # Streamed: psycopg would otherwise hold a large site's whole result beside the objects built from it.
+        for row in connection.execute(query.execution_options(yield_per=20_000)):
             found[(row[1], row[2], row[3])] = StoredFinding(*row)
     return found
 
