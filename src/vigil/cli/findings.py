@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -169,8 +170,6 @@ def show(
 
 
 def _print_finding(finding: dict[str, Any]) -> None:
-    import json
-
     fields = Table("field", "value", box=None, title=f"finding {finding['id']}")
     for key in (
         "site",
