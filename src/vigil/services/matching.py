@@ -114,7 +114,7 @@ class RevisionCompiler:
         self.aliases = aliases
         self._compiled: dict[int, CompiledRevision] = {}
         self._all_loaded = False
-        self._matcher: tuple[tuple[int, ...], AssetMatcher] | None = None
+        self._index: tuple[tuple[int, ...], CatalogIndex] | None = None
 
     def compiled(
         self, session: Session, headers: Sequence[RevisionHeader], all_current: bool
@@ -137,12 +137,12 @@ class RevisionCompiler:
         return [self._compiled[h.revision_id] for h in headers]
 
     def matcher(self, session: Session, headers: Sequence[RevisionHeader]) -> AssetMatcher:
-        """An AssetMatcher over every current revision, shared by the sites of one run: its remembered
-        evaluations hold for any asset, and the index is built once."""
+        """An AssetMatcher over every current revision. The index is built once per run; the matcher's memos
+        are per site, so they are freed between sites (sharing them saved no time and raised the peak)."""
         key = tuple(h.revision_id for h in headers)
-        if self._matcher is None or self._matcher[0] != key:
-            self._matcher = (key, AssetMatcher(CatalogIndex(self.compiled(session, headers, all_current=True))))
-        return self._matcher[1]
+        if self._index is None or self._index[0] != key:
+            self._index = (key, CatalogIndex(self.compiled(session, headers, all_current=True)))
+        return AssetMatcher(self._index[1])
 
     @property
     def count(self) -> int:
