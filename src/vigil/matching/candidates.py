@@ -72,7 +72,7 @@ class CatalogIndex:
 
     def _add_leaf(self, slot: int, pred: ProductPredicate) -> None:
         fields = set(_DEVICE_FIELDS) | {f for i in pred.identifiers for f in (i.field, f"{i.field}_raw")}
-        if pred.version_rule is not None and getattr(pred.version_rule, "applies_to", "version") == "serial_number":
+        if pred.version_rule is not None and pred.version_rule.applies_to == "serial_number":
             fields |= {"serial_number", "serial_number_raw"}
         self.device_memo_fields[slot] = tuple(sorted(fields))
         for key in pred.name_keys:
@@ -107,9 +107,6 @@ class CatalogIndex:
         if depth >= 8:
             return frozenset()
         return frozenset().union(*(self._compute_families(side, depth + 1) for side in sides))
-
-    def revision_of(self, slot: int) -> CompiledRevision:
-        return self.revisions[self.slots[slot][0]]
 
     def predicate(self, slot: int) -> ProductPredicate:
         return self.slots[slot][1]

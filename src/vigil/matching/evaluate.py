@@ -127,7 +127,7 @@ def device_match(pred: ProductPredicate, device: Mapping[str, Any]) -> Match | N
     if what is None:
         return None
     rule = pred.version_rule
-    if rule is not None and getattr(rule, "applies_to", "version") == "serial_number":
+    if rule is not None and rule.applies_to == "serial_number":
         version = _version(pred, device.get("serial_number_raw"), device.get("serial_number_raw"), "serial_number")
     else:
         version = _version(pred, device.get("firmware_version"), device.get("firmware_version_raw"), "firmware_version")
@@ -146,7 +146,7 @@ def installed_match(pred: ProductPredicate, installed: InstalledRecord) -> Match
     what = _name(pred, installed.name_raw, "name")
     if what is None:
         return None
-    if pred.version_rule is not None and getattr(pred.version_rule, "applies_to", "version") != "version":
+    if pred.version_rule is not None and pred.version_rule.applies_to != "version":
         return None  # a serial-number rule speaks of hardware, never of installed software
     version = _version(pred, installed.version, installed.version_raw, "version")
     return _judge(pred, "installed", vendor, what, version)

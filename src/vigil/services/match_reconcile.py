@@ -93,7 +93,7 @@ def reconcile(
         row = _outcome_row(stored, draft, now)
         outcome_updates.append(row)
         changed_drafts.append(draft)
-        events.append(_event(stored.id, now, kind, draft.revision_id, _difference(stored, row)))
+        events.append(event(stored.id, now, kind, draft.revision_id, _difference(stored, row)))
     for key, stored in changes.existing.items():
         if stored.closed_at is not None or key in changes.drafts or not changes.in_scope(key):
             continue
@@ -101,7 +101,7 @@ def reconcile(
         close_updates.append({"id": stored.id, "closed_at": now, "closed_reason": reason, "updated_at": now})
         header = current.get(stored.advisory_id)
         revision_id = header.revision_id if header is not None else None
-        events.append(_event(stored.id, now, "closed", revision_id, {"reason": reason}))
+        events.append(event(stored.id, now, "closed", revision_id, {"reason": reason}))
         counts["closed"] += 1
     store_evidence(session, site_id, {d.evidence_digest: d.encoded[2] for d in (*inserts, *changed_drafts)})
     # No "opened" event row: the finding's own opened_at and first values say it, and a full run on a large
@@ -242,6 +242,3 @@ def event(
         "revision_id": revision_id,
         "detail": detail,
     }
-
-
-_event = event

@@ -29,11 +29,12 @@ from vigil.matching.findings import FindingDraft
 from vigil.services.match_reconcile import SiteChanges, reconcile
 from vigil.services.match_scope import apply_scope
 from vigil.services.store import Store
+from vigil.sources.inventory.assets import AssetRecord
 from vigil.store.db import transaction
 from vigil.store.findings import (
     forget_matched_revisions,
     load_findings,
-    lock_site_sqlite,
+    lock_site_for_matching,
     match_state,
     matched_revision_ids,
     record_matched_revisions,
@@ -211,8 +212,8 @@ def _match_site(
     started = time.perf_counter()
     now = datetime.now(UTC)
     with transaction(store.sessions) as session:
-        lock_site_sqlite(session)
-        state = match_state(session, site_id, lock=True)
+        lock_site_for_matching(session, site_id)
+        state = match_state(session, site_id)
         change_seq = current(session, asset_change_counter(site_id))
         headers = current_headers(session)
         mode = "full" if full or state is None or state.fingerprint != fingerprint else "incremental"
@@ -220,14 +221,17 @@ def _match_site(
         if mode == "full":
             changes = _full(session, compiler, site_id, headers, report)
             forget_matched_revisions(session, site_id)
+            unmarked = headers
         else:
             assert state is not None
-            changes = _incremental(session, compiler, site_id, headers, state.asset_change_seq, report)
+            done = matched_revision_ids(session, site_id)
+            unmarked = [h for h in headers if h.revision_id not in done]
+            changes = _incremental(session, compiler, site_id, headers, unmarked, state.asset_change_seq, report)
         reconcile(session, site_id, changes, headers, now, report.counts)
         vendor_headers = [h for h in headers if h.publisher_category == "vendor"]
         vendor_revisions = compiler.compiled(session, vendor_headers, all_current=False)
         apply_scope(session, site_id, vendor_revisions, headers, now, report.counts)
-        record_matched_revisions(session, site_id, [h.revision_id for h in headers], now)
+        record_matched_revisions(session, site_id, [h.revision_id for h in unmarked], now)
         save_match_state(session, site_id, change_seq, fingerprint, now, exists=state is not None)
         report.review_pending = review_count(session, site_id)
         report.open_findings = open_count(session, site_id) if mode == "full" else None
@@ -242,15 +246,23 @@ def _full(
     headers: Sequence[RevisionHeader],
     report: SiteMatchReport,
 ) -> SiteChanges:
-    matcher = compiler.matcher(session, headers)
     drafts: dict[tuple[str, int, str], FindingDraft] = {}
-    for asset in iter_assets(session, site_id):
-        report.assets += 1
-        for draft in matcher.drafts(asset):
-            drafts[(draft.asset_id, draft.advisory_id, draft.vulnerability_key)] = draft
+    report.assets = len(_collect(compiler.matcher(session, headers), iter_assets(session, site_id), drafts))
     report.revisions = len(headers)
     existing = load_findings(session, site_id, light=True)
     return SiteChanges(drafts, existing, changed_assets=set(), everything=True)
+
+
+def _collect(
+    matcher: AssetMatcher, assets: Iterable[AssetRecord], drafts: dict[tuple[str, int, str], FindingDraft]
+) -> set[str]:
+    """Every asset's drafts into `drafts` by finding key; the ids of the assets evaluated."""
+    evaluated: set[str] = set()
+    for asset in assets:
+        evaluated.add(asset.asset_id)
+        for draft in matcher.drafts(asset):
+            drafts[(draft.asset_id, draft.advisory_id, draft.vulnerability_key)] = draft
+    return evaluated
 
 
 def _incremental(
@@ -258,32 +270,25 @@ def _incremental(
     compiler: RevisionCompiler,
     site_id: int,
     headers: Sequence[RevisionHeader],
+    new_headers: Sequence[RevisionHeader],
     since: int,
     report: SiteMatchReport,
 ) -> SiteChanges:
-    done = matched_revision_ids(session, site_id)
-    new_headers = [h for h in headers if h.revision_id not in done]
     changed = set(changed_asset_ids(session, site_id, since))
     removed = removed_asset_ids(session, site_id, since)
     drafts: dict[tuple[str, int, str], FindingDraft] = {}
     evaluated: set[str] = set()
     if changed:
-        matcher = compiler.matcher(session, headers)
-        for asset in iter_assets(session, site_id, sorted(changed)):
-            evaluated.add(asset.asset_id)
-            for draft in matcher.drafts(asset):
-                drafts[(draft.asset_id, draft.advisory_id, draft.vulnerability_key)] = draft
+        evaluated |= _collect(
+            compiler.matcher(session, headers), iter_assets(session, site_id, sorted(changed)), drafts
+        )
     if new_headers:
         index = CatalogIndex(compiler.compiled(session, new_headers, all_current=False))
         keys = index.lookup_keys()
         candidates = candidate_asset_ids(
             session, site_id, keys.names, keys.families, keys.packages, keys.identifiers, keys.wildcards
         )
-        matcher = AssetMatcher(index)
-        for asset in iter_assets(session, site_id, sorted(candidates - changed)):
-            evaluated.add(asset.asset_id)
-            for draft in matcher.drafts(asset):
-                drafts[(draft.asset_id, draft.advisory_id, draft.vulnerability_key)] = draft
+        evaluated |= _collect(AssetMatcher(index), iter_assets(session, site_id, sorted(candidates - changed)), drafts)
     report.assets = len(evaluated)
     report.revisions = len(new_headers) if not changed else len(headers)
     new_advisories = {h.advisory_id for h in new_headers}

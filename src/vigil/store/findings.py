@@ -201,12 +201,18 @@ def events_of(session: Session, site_id: int, finding_ids: Sequence[int]) -> dic
 # --- match state -------------------------------------------------------------------------------------------
 
 
-def match_state(session: Session, site_id: int, lock: bool) -> t.SiteMatchState | None:
-    """The site's match state. `lock` first takes the site row's lock on PostgreSQL, so two runs of one site
-    queue up (even the very first, when no state row exists yet); SQLite: see lock_site_sqlite."""
-    if lock and session.connection().dialect.name != "sqlite":
-        # FOR NO KEY UPDATE: conflicts with another run, not with the key-share locks inventory writes take.
+def lock_site_for_matching(session: Session, site_id: int) -> None:
+    """Make a second match run of the site wait for this one (even the very first, with no state row yet).
+    PostgreSQL: the site row FOR NO KEY UPDATE, which conflicts with another run but not with the key-share
+    locks inventory writes take. SQLite has no row locks: the database write lock, taken now by counting the
+    run, so the run reads what it will write over."""
+    if session.connection().dialect.name == "sqlite":
+        allocate(session, "match_run", 1)
+    else:
         session.execute(select(t.Site.id).where(t.Site.id == site_id).with_for_update(key_share=True))
+
+
+def match_state(session: Session, site_id: int) -> t.SiteMatchState | None:
     return session.scalar(select(t.SiteMatchState).where(t.SiteMatchState.site_id == site_id))
 
 
@@ -226,23 +232,13 @@ def matched_revision_ids(session: Session, site_id: int) -> set[int]:
 
 
 def record_matched_revisions(session: Session, site_id: int, revision_ids: Iterable[int], now: datetime) -> None:
-    """Mark revisions as evaluated for the site (a full run first forgets every earlier mark)."""
+    """Mark revisions (none marked yet for the site) as evaluated against it."""
     rows = [{"site_id": site_id, "revision_id": rid, "matched_at": now} for rid in sorted(set(revision_ids))]
-    if rows:
-        done = matched_revision_ids(session, site_id)
-        rows = [row for row in rows if row["revision_id"] not in done]
-        bulk_insert(session, cast(Table, t.MatchedRevision.__table__), rows)
+    bulk_insert(session, cast(Table, t.MatchedRevision.__table__), rows)
 
 
 def forget_matched_revisions(session: Session, site_id: int) -> None:
     session.execute(delete(t.MatchedRevision).where(t.MatchedRevision.site_id == site_id))
-
-
-def lock_site_sqlite(session: Session) -> None:
-    """SQLite has no row locks: take the database write lock now (by counting the run), so the run reads what
-    it will write over and an inventory import waits for it."""
-    if session.connection().dialect.name == "sqlite":
-        allocate(session, "match_run", 1)
 
 
 def superseded_cves(session: Session, site_id: int) -> set[str]:

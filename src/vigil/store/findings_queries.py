@@ -81,10 +81,6 @@ def list_findings(session: Session, spec: FindingFilter, limit: int | None = Non
     return session.execute(query).all()
 
 
-def count_findings(session: Session, spec: FindingFilter) -> int:
-    return int(session.scalar(_filtered(select(func.count()).select_from(t.Finding), spec)) or 0)
-
-
 def open_count(session: Session, site_id: int) -> int:
     """Open findings of a site (a scan of the site's findings: full runs only)."""
     f = t.Finding
