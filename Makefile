@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Demo: the bundled real advisories and a synthetic hospital inventory drawn from them, in ./vigil.db, matched.
+# Demo: the bundled real advisories and a synthetic hospital inventory drawn from them, in ./vigil.db, matched,
+# prioritised, with action items, a report and a VEX for one site, and the audit trail verified.
 run: install
 	$(BIN)/vigil advisories import --quiet demo/advisories demo/vendor-advisories
 	$(BIN)/vigil advisories list
@@ -26,10 +27,17 @@ run: install
 	$(BIN)/vigil inventory list --limit 15
 	$(BIN)/vigil match
 	$(BIN)/vigil findings --by-cve --cve CVE-2020-27298
+	$(BIN)/vigil priorities --cve CVE-2020-27298 --limit 10
+	$(BIN)/vigil actions list --site "St. Elsewhere General" --advisory PHILIPS-2021-01-14-IPMI
+	$(BIN)/vigil report --site "St. Elsewhere General" --format html --out build/report-st-elsewhere-general.html
+	$(BIN)/vigil vex export --site "St. Elsewhere General" --format csaf --out build/vex-st-elsewhere-general.json
+	$(BIN)/vigil audit verify
 	@echo
 	@echo "Data is in ./vigil.db. Try: $(BIN)/vigil advisories show ICSMA-21-019-01 --format json"
 	@echo "                            $(BIN)/vigil findings --format json --limit 5"
 	@echo "                            $(BIN)/vigil findings --match possible --review pending"
+	@echo "                            $(BIN)/vigil findings set-status ID mitigated --by NAME --evidence TEXT"
+	@echo "Report and VEX of St. Elsewhere General: build/report-st-elsewhere-general.html, build/vex-st-elsewhere-general.json"
 
 test: install
 	$(BIN)/pytest -n 2 --dist loadgroup
@@ -39,6 +47,7 @@ bench: install
 	$(BIN)/python bench/import_inventory.py
 	$(BIN)/python bench/version_notations.py
 	$(BIN)/python bench/match_inventory.py
+	$(BIN)/python bench/audit_verify.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -16,7 +16,8 @@ from vigil.config import load_settings
 from vigil.services.store import Store, open_store
 from vigil.store.db import DatabaseError
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+"""EXIT_CONFLICT: another writer changed the record since it was read (optimistic locking): reload, retry."""
 
 # Piped output is read by scripts and pagers: don't wrap tables at Rich's 80-column default.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)

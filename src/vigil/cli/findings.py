@@ -10,8 +10,36 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from vigil.cli.common import DbOption, FormatOption, OutputFormat, fail, opened_store, out, print_json
+from vigil.cli.common import (
+    EXIT_CONFLICT,
+    EXIT_REJECTED,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    fail,
+    opened_store,
+    out,
+    print_json,
+)
+from vigil.cli.status_options import ByOption as StatusByOption
+from vigil.cli.status_options import CommentOption as StatusCommentOption
+from vigil.cli.status_options import (
+    ContactOption,
+    EvidenceFileOption,
+    EvidenceOption,
+    ExpiresOption,
+    FcoOption,
+    JustificationOption,
+    OptionError,
+    OwnerOption,
+    PlannedOption,
+    ReasonOption,
+    StatusArgument,
+    VerificationOption,
+    status_change,
+)
 from vigil.outputs.spreadsheet import write_csv
+from vigil.response.states import IllegalTransition
 from vigil.services.findings_read import (
     CSV_COLUMNS,
     FindingQuery,
@@ -21,6 +49,7 @@ from vigil.services.findings_read import (
     review_finding,
     show_finding,
 )
+from vigil.services.response import FindingNotFound, ResponseConflict, set_status
 
 app = typer.Typer(
     help="Findings: which devices an advisory affects, with evidence; review possible matches.",
@@ -50,6 +79,10 @@ def list_(
         list[str] | None, typer.Option("--status", help="affected, fixed, not_affected, under_investigation.")
     ] = None,
     match: Annotated[list[str] | None, typer.Option("--match", help="exact,probable,possible.")] = None,
+    response_status: Annotated[
+        list[str] | None,
+        typer.Option("--response-status", help="The site's status: affected,mitigated,risk_accepted,... (any of)."),
+    ] = None,
     review: Annotated[str | None, typer.Option("--review", help="pending, confirmed or rejected.")] = None,
     cve: Annotated[str | None, typer.Option("--cve", help="One CVE id.")] = None,
     closed: Annotated[bool, typer.Option("--closed", help="Include closed findings.")] = False,
@@ -73,6 +106,7 @@ def list_(
         cve=cve,
         include_closed=closed,
         include_superseded=superseded or by_cve,
+        response_statuses=_split(response_status),
     )
     with opened_store(db) as store:
         try:
@@ -95,7 +129,9 @@ def _csv_row(finding: dict[str, Any]) -> list[Any]:
 
 
 def _print_table(findings: list[dict[str, Any]]) -> None:
-    table = Table("id", "site", "asset", "advisory", "cve", "status", "match", "review", "products", box=None)
+    table = Table(
+        "id", "site", "asset", "advisory", "cve", "status", "match", "review", "response", "products", box=None
+    )
     for f in findings:
         review = f["review"] or ""
         table.add_row(
@@ -107,6 +143,7 @@ def _print_table(findings: list[dict[str, Any]]) -> None:
             f["status"],
             f["match"],
             review,
+            f["response_status"],
             ",".join(f["product_ids"]),
         )
     out.print(table)
@@ -238,3 +275,68 @@ def reject(
 ) -> None:
     """Reject a possible match: the device is not the advisory's product."""
     _review(finding_id, "rejected", by, comment, output, db)
+
+
+@app.command("set-status")
+def set_status_(
+    finding_id: Annotated[int, typer.Argument(help="Finding id.")],
+    status: StatusArgument,
+    by: StatusByOption,
+    comment: StatusCommentOption = None,
+    evidence: EvidenceOption = None,
+    evidence_file: EvidenceFileOption = None,
+    verification: VerificationOption = None,
+    justification: JustificationOption = None,
+    fco: FcoOption = None,
+    planned_date: PlannedOption = None,
+    vendor_contact: ContactOption = None,
+    owner: OwnerOption = None,
+    reason: ReasonOption = None,
+    expires: ExpiresOption = None,
+    expect_version: Annotated[
+        int | None,
+        typer.Option("--expect-version", help="Refuse (exit 3) unless the finding is still at this response_version."),
+    ] = None,
+    site: Annotated[str | None, typer.Option("--site", help="The finding's site (checked).")] = None,
+    output: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Set one device's response status (a per-device override: decide-once rules leave it alone after).
+
+    Illegal moves and missing requirements are refused with the reason (exit 1); a finding another writer
+    changed since --expect-version is refused as a conflict (exit 3): reload and retry.
+    """
+    try:
+        change = status_change(
+            status,
+            comment,
+            evidence,
+            evidence_file,
+            verification,
+            justification,
+            fco,
+            planned_date,
+            vendor_contact,
+            owner,
+            reason,
+            expires,
+        )
+    except OptionError as error:
+        fail(str(error))
+    with opened_store(db) as store:
+        try:
+            result = set_status(store, site, finding_id, change, by, expect_version)
+        except FindingNotFound as error:
+            fail(str(error))
+        except IllegalTransition as error:
+            fail(f"finding {finding_id}: {error}", EXIT_REJECTED)
+        except ResponseConflict as error:
+            fail(f"conflict: {error}", EXIT_CONFLICT)
+        finding = show_finding(store, finding_id)
+    if output is OutputFormat.json:
+        print_json(finding)
+    else:
+        out.print(
+            f"finding {finding_id}: {result.before} -> {result.after} by {by} (version {result.version})",
+            markup=False,
+        )

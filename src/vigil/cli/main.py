@@ -5,7 +5,13 @@ from __future__ import annotations
 import typer
 
 from vigil import __version__
-from vigil.cli import advisories, db, findings, inventory, keys, matching
+from vigil.cli import actions, advisories, db, decisions, findings, inventory, keys, matching
+from vigil.cli import audit as audit_command
+from vigil.cli import epss as epss_cli
+from vigil.cli import kev as kev_cli
+from vigil.cli import priorities as priorities_cli
+from vigil.cli import report as report_command
+from vigil.cli import vex as vex_cli
 
 app = typer.Typer(
     name="vigil",
@@ -20,6 +26,14 @@ app.add_typer(findings.app, name="findings")
 app.command("match")(matching.match)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
+app.command("priorities")(priorities_cli.priorities)
+app.add_typer(kev_cli.app, name="kev")
+app.add_typer(epss_cli.app, name="epss")
+app.add_typer(decisions.app, name="decisions")
+app.add_typer(actions.app, name="actions")
+app.command("report")(report_command.report)
+app.add_typer(audit_command.app, name="audit")
+app.add_typer(vex_cli.app, name="vex")
 
 
 def _version(value: bool) -> None:

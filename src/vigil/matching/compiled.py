@@ -3,8 +3,9 @@ product in which CSAF status (pure; built from stored rows read by store/matchin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from vigil.identity.vendors import ManufacturerAliases
 from vigil.matching.predicates import ProductPredicate, compile_products
@@ -63,7 +64,18 @@ class CompiledRevision:
         return frozenset(v.cve for v in self.vulnerabilities if v.cve)
 
 
-def vulnerability_key(record: VulnerabilityRecord) -> str:
+class VulnerabilityLike(Protocol):
+    """A vulnerability as parsed (VulnerabilityRecord) or as stored (store.schema.Vulnerability)."""
+
+    @property
+    def cve(self) -> str | None: ...
+    @property
+    def ids(self) -> Sequence[dict[str, Any]] | None: ...
+    @property
+    def ordinal(self) -> int: ...
+
+
+def vulnerability_key(record: VulnerabilityLike) -> str:
     if record.cve:
         return record.cve
     for entry in record.ids or ():

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from vigil.services.audit import system_actor
 from vigil.services.keys import configured_keys
 from vigil.services.store import Store
 from vigil.sources.csaf.files import Candidate
 from vigil.sources.csaf.parallel import default_workers, read_all
 from vigil.sources.csaf.reader import Prepared, ReadPolicy, Verdict
+from vigil.store import audit
 from vigil.store.advisories import known_content_hashes, record_verified_signature, save_revision
 from vigil.store.db import database_reason, transaction
 
@@ -105,6 +109,8 @@ def _unstored(store: Store, verdict: Verdict) -> ImportOutcome:
         with transaction(store.sessions) as session:
             if record_verified_signature(session, verdict.sha256, integrity.signer_fingerprint):
                 reason = f"{reason}; its signature is now verified"
+                detail = {"source": verdict.source, "sha256": verdict.sha256, "signer": integrity.signer_fingerprint}
+                audit.append(session, None, system_actor(), "advisory.signature", None, detail, datetime.now(UTC))
     return ImportOutcome(verdict.source, verdict.status, reason)
 
 
@@ -135,7 +141,7 @@ def store_prepared(store: Store, prepared: Prepared) -> ImportOutcome:
 
 def _save(store: Store, prepared: Prepared) -> tuple[str, int]:
     with transaction(store.sessions) as session:
-        return save_revision(
+        status, revision_id = save_revision(
             session,
             prepared.extracted,
             prepared.content,
@@ -144,6 +150,26 @@ def _save(store: Store, prepared: Prepared) -> tuple[str, int]:
             prepared.source,
             prepared.failures,
         )
+        if status != "unchanged":  # one audit entry per stored revision, committed with it
+            audit.append(session, None, system_actor(), "advisory.import", *_audited(prepared, status, revision_id))
+        return status, revision_id
+
+
+def _audited(prepared: Prepared, status: str, revision_id: int) -> tuple[str, dict[str, Any], datetime]:
+    """(subject, detail, now) of the audit entry recording one stored revision."""
+    header = prepared.extracted.header
+    detail = {
+        "status": status,
+        "publisher_namespace": header.publisher_namespace,
+        "tracking_id": header.tracking_id,
+        "tracking_version": header.tracking_version,
+        "revision_id": revision_id,
+        "source": prepared.source,
+        "sha256": prepared.digests[0],
+        "signature": prepared.integrity.signature,
+        "quality_flags": len(prepared.failures),
+    }
+    return header.tracking_id, detail, datetime.now(UTC)
 
 
 def _refused(prepared: Prepared, error: SQLAlchemyError) -> ImportOutcome:

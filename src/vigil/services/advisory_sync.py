@@ -12,10 +12,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from vigil.services.advisory_import import ImportOutcome, ImportSummary, iter_import
+from vigil.services.audit import system_actor
 from vigil.services.store import Store
 from vigil.sources.csaf.fetch import (
     Fetcher,
@@ -29,6 +31,7 @@ from vigil.sources.csaf.fetch import (
 )
 from vigil.sources.csaf.files import Candidate
 from vigil.sources.csaf.provider import MAX_URL, Distribution, Listed, Listing, SyncError, locate, read_listing
+from vigil.store import audit
 from vigil.store.db import transaction
 from vigil.store.sync_state import EntryState, finish_sync, load_state, record_entry
 
@@ -120,6 +123,7 @@ class _Run:
         self.fetched = 0
         self.seen: set[str] = set()
         self.seen_entries: set[str] = set()
+        self.location = location
         self.source_id, self.rows = _load_state(store, location)
 
     def run(self, start: str) -> None:
@@ -161,6 +165,15 @@ class _Run:
     def _finish(self, stale: list[str]) -> None:
         with transaction(self.store.sessions) as session:
             finish_sync(session, self.source_id, stale)
+            # One entry per run; each document it stored has its own `advisory.import` entry already.
+            detail = {
+                "source": self.location,
+                "outcomes": dict(sorted(self.summary.counts.items())),
+                "requests": self.fetcher.requests,
+                "documents_fetched": self.fetched,
+                "entries_forgotten": len(stale),
+            }
+            audit.append(session, None, system_actor(), "advisory.sync", self.location, detail, datetime.now(UTC))
 
     def _read(self, where: Distribution, validators: dict[str, str]) -> Listing:
         if where.refusal:

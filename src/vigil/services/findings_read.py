@@ -10,7 +10,9 @@ from typing import Any
 
 from vigil.matching.findings import MATCH_LEVELS, STATUSES
 from vigil.outputs.timestamps import iso_utc
+from vigil.response.states import RESPONSE_STATUSES
 from vigil.services.store import Store
+from vigil.store import audit
 from vigil.store import schema as t
 from vigil.store.advisory_queries import find_advisories
 from vigil.store.db import transaction
@@ -33,6 +35,9 @@ CSV_COLUMNS = (
     "prevailing",
     "superseded_by",
     "closed_reason",
+    "response_status",
+    "response_source",
+    "risk_expires_at",
 )
 """Columns of `vigil findings --format csv`: the flat fields of the JSON objects."""
 
@@ -63,6 +68,8 @@ class FindingQuery:
     """Closed findings too."""
     include_superseded: bool = False
     """Findings a vendor document prevails over too."""
+    response_statuses: Sequence[str] = ()
+    """Any of response/states.py RESPONSE_STATUSES."""
 
 
 def _filter(store: Store, query: FindingQuery) -> FindingFilter:
@@ -72,6 +79,11 @@ def _filter(store: Store, query: FindingQuery) -> FindingFilter:
     for value in query.matches:
         if value not in MATCH_LEVELS:
             raise FindingQueryError(f"unknown match level {value!r}: expected one of {', '.join(MATCH_LEVELS)}")
+    for value in query.response_statuses:
+        if value not in RESPONSE_STATUSES:
+            raise FindingQueryError(
+                f"unknown response status {value!r}: expected one of {', '.join(RESPONSE_STATUSES)}"
+            )
     if query.review is not None and query.review not in ("pending", *REVIEW_DECISIONS):
         raise FindingQueryError(f"unknown review state {query.review!r}: expected pending, confirmed or rejected")
     with store.sessions() as session:
@@ -96,6 +108,7 @@ def _filter(store: Store, query: FindingQuery) -> FindingFilter:
         cve=query.cve,
         include_closed=query.include_closed,
         include_superseded=query.include_superseded,
+        response_statuses=list(query.response_statuses) or None,
     )
 
 
@@ -126,6 +139,12 @@ def finding_dict(row: Any) -> dict[str, Any]:
         "updated_at": iso_utc(finding.updated_at),
         "closed_at": iso_utc(finding.closed_at) if finding.closed_at else None,
         "closed_reason": finding.closed_reason,
+        "response_status": finding.response_status,
+        "response_version": finding.response_version,
+        "response_source": finding.response_source,
+        "response_detail": finding.response_detail,
+        "decision_id": finding.decision_id,
+        "risk_expires_at": iso_utc(finding.risk_expires_at) if finding.risk_expires_at else None,
     }
 
 
@@ -224,5 +243,8 @@ def review_finding(store: Store, finding_id: int, decision: str, actor: str, com
             raise ValueError(f"finding {finding_id} is a {finding.match} match: only possible matches are reviewed")
         if finding.closed_at is not None:
             raise ValueError(f"finding {finding_id} is closed ({finding.closed_reason})")
-        set_review(session, finding.site_id, finding_id, decision, actor.strip(), comment, datetime.now(UTC))
+        now = datetime.now(UTC)
+        detail = {"review": decision, "before": finding.review, "comment": comment, "asset_id": finding.asset_id}
+        set_review(session, finding.site_id, finding_id, decision, actor.strip(), comment, now)
+        audit.append(session, finding.site_id, actor.strip(), "finding.review", str(finding_id), detail, now)
     return show_finding(store, finding_id)

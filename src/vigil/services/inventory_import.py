@@ -7,19 +7,23 @@ reason, so nothing the hospital sent is lost.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
 from vigil.identity.vendors import default_aliases
 from vigil.outputs.spreadsheet import write_csv
+from vigil.services.audit import system_actor
 from vigil.services.store import Store
 from vigil.sources.inventory.assets import AssetAssembler, RowRejection
 from vigil.sources.inventory.mapping import load_mapping
 from vigil.sources.inventory.records import InventoryFileError, TableHeader
 from vigil.sources.inventory.tabular import open_table
+from vigil.store import audit
 from vigil.store.db import transaction
 from vigil.store.inventory import asset_hashes, delete_assets, insert_assets, site_ids, update_assets
 
@@ -92,10 +96,12 @@ def import_inventory(
 
 
 def _store(store: Store, report: InventoryImportReport, assembler: AssetAssembler, prune: bool) -> None:
+    digest = _sha256(Path(report.file))
     with transaction(store.sessions) as session:
         ids = site_ids(session, assembler.sites(), create=True)
         for name in assembler.sites():
             site_id = ids[name]
+            before = (report.added, report.updated, report.unchanged)
             known = asset_hashes(session, site_id)
             present = {asset_id for site, asset_id in assembler.rejected_ids if site == name}
             # Records are built and written a chunk at a time: memory holds the compact buildings only.
@@ -112,9 +118,28 @@ def _store(store: Store, report: InventoryImportReport, assembler: AssetAssemble
             if prune:
                 delete_assets(session, site_id, missing)
             report.missing.extend((name, asset_id) for asset_id in missing)
+            # One entry per site, in this transaction: a dry run rolls it back with the rest.
+            detail = {
+                "file": report.file,
+                "sha256": digest,
+                "added": report.added - before[0],
+                "updated": report.updated - before[1],
+                "unchanged": report.unchanged - before[2],
+                "missing": len(missing),
+                "pruned": len(missing) if prune else 0,
+                "file_rows": report.rows,
+                "file_rows_rejected": len(report.rejections),
+            }
+            audit.append(session, site_id, system_actor(), "inventory.import", report.file, detail, datetime.now(UTC))
         report.pruned = prune
         if report.dry_run:
             session.rollback()
+
+
+def _sha256(path: Path) -> str:
+    """The imported file's SHA-256 (streamed: inventories can be large), so the audit trail names its bytes."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from vigil.identity.vendors import ManufacturerAliases, default_aliases
 from vigil.identity.versions import normalise_version
+from vigil.services.audit import system_actor
 from vigil.services.inventory_read import AssetNotFound, UnknownSite
 from vigil.services.store import Store
 from vigil.sources.inventory.assets import InstalledRecord
 from vigil.sources.inventory.cyclonedx import SbomComponent, SbomDocument, SbomError, read_cyclonedx
+from vigil.store import audit
 from vigil.store.db import transaction
 from vigil.store.inventory import find_asset, replace_sbom_products, site_ids
 
@@ -56,6 +58,14 @@ def attach_sbom(store: Store, path: Path, asset_id: str, site: str) -> SbomRepor
             "imported_at": datetime.now(UTC),
         }
         replace_sbom_products(session, ids[site], asset_id, products, sbom)
+        detail = {
+            "file": str(path),
+            "sha256": sbom["sha256"],
+            "spec_version": document.spec_version,
+            "serial_number": document.serial_number,
+            "installed": len(products),
+        }
+        audit.append(session, ids[site], system_actor(), "inventory.sbom", asset_id, detail, datetime.now(UTC))
     return SbomReport(site, asset_id, document.spec_version, len(products), document.warnings)
 
 

@@ -21,9 +21,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vigil.matching.findings import FindingDraft
+from vigil.response.reopen import response_after_change
+from vigil.response.states import initial_status
 from vigil.store.findings import (
     CLOSE_COLUMNS,
     OUTCOME_COLUMNS,
+    RESPONSE_COLUMNS,
     FindingKey,
     StoredFinding,
     insert_events,
@@ -79,6 +82,7 @@ def reconcile(
     changed_drafts: list[FindingDraft] = []
     outcome_updates: list[dict[str, Any]] = []
     close_updates: list[dict[str, Any]] = []
+    response_updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     _fill_product_ids(session, site_id, changes)
     for key, draft in changes.drafts.items():
@@ -93,7 +97,13 @@ def reconcile(
         row = _outcome_row(stored, draft, now)
         outcome_updates.append(row)
         changed_drafts.append(draft)
-        events.append(event(stored.id, now, kind, draft.revision_id, _difference(stored, row)))
+        difference = _difference(stored, row)
+        events.append(event(stored.id, now, kind, draft.revision_id, difference))
+        if kind != "revised":
+            response = response_after_change(stored, draft.status, draft.match, _why(kind, difference))
+            if response is not None:
+                response_updates.append({"id": stored.id, **response[0]})
+                events.append(event(stored.id, now, "status", draft.revision_id, response[1]))
     for key, stored in changes.existing.items():
         if stored.closed_at is not None or key in changes.drafts or not changes.in_scope(key):
             continue
@@ -110,6 +120,8 @@ def reconcile(
     counts["opened"] += len(inserts)
     update_findings(session, site_id, OUTCOME_COLUMNS, outcome_updates)
     update_findings(session, site_id, CLOSE_COLUMNS, close_updates)
+    update_findings(session, site_id, RESPONSE_COLUMNS, response_updates)
+    counts["status_reset"] += len(response_updates)
     insert_events(session, site_id, events)
 
 
@@ -161,6 +173,7 @@ def _insert(session: Session, site_id: int, drafts: Sequence[FindingDraft], now:
                 now,
                 None,
                 None,
+                initial_status(d.status, d.match),
             )
             for n, d in enumerate(drafts)
         ],
@@ -217,6 +230,17 @@ def _difference(stored: StoredFinding, row: dict[str, Any]) -> dict[str, Any]:
         for name in names
         if getattr(stored, name) != row[name]
     }
+
+
+def _why(kind: str, difference: dict[str, Any]) -> str:
+    if kind == "reopened":
+        return "the finding is supported again"
+    changed = ", ".join(
+        f"{name} {change['before']} -> {change['after']}"
+        for name, change in difference.items()
+        if name in ("status", "csaf_status", "match")
+    )
+    return f"the advisory or the asset changed ({changed or 'matched products differ'})"
 
 
 def _close_reason(stored: StoredFinding, changes: SiteChanges, current: dict[int, RevisionHeader]) -> str:

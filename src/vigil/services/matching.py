@@ -26,10 +26,14 @@ from vigil.matching.candidates import CatalogIndex
 from vigil.matching.compiled import CompiledRevision, compile_revision
 from vigil.matching.engine import AssetMatcher
 from vigil.matching.findings import FindingDraft
+from vigil.services.audit import system_actor
+from vigil.services.decisions import apply_site_decisions
 from vigil.services.match_reconcile import SiteChanges, reconcile
 from vigil.services.match_scope import apply_scope
+from vigil.services.response import expire_acceptances
 from vigil.services.store import Store
 from vigil.sources.inventory.assets import AssetRecord
+from vigil.store import audit
 from vigil.store.db import transaction
 from vigil.store.findings import (
     forget_matched_revisions,
@@ -101,7 +105,15 @@ class MatchReport:
         counts = ", ".join(f"{kind} {self.total(kind)}" for kind in kinds)
         review = sum(site.review_pending for site in self.sites)
         superseded = self.total("superseded")
-        return f"sites {len(self.sites)}: findings {counts}; review queue {review}; superseded {superseded}"
+        line = f"sites {len(self.sites)}: findings {counts}; review queue {review}; superseded {superseded}"
+        # The response side, only when it did something (the line above is what scripts read).
+        response = {
+            "statuses reset": self.total("status_reset"),
+            "decided": self.total("decided"),
+            "risk acceptances expired": self.total("risk_expired"),
+        }
+        extra = ", ".join(f"{name} {count}" for name, count in response.items() if count)
+        return f"{line}; {extra}" if extra else line
 
 
 def matcher_fingerprint(aliases: ManufacturerAliases) -> str:
@@ -231,12 +243,29 @@ def _match_site(
         vendor_headers = [h for h in headers if h.publisher_category == "vendor"]
         vendor_revisions = compiler.compiled(session, vendor_headers, all_current=False)
         apply_scope(session, site_id, vendor_revisions, headers, now, report.counts)
+        # The response side of the run: risk acceptances that ran out reopen, decide-once rules reach the
+        # devices that matched since they were made.
+        report.counts["risk_expired"] += expire_acceptances(session, site_id, now)
+        report.counts["decided"] += len(apply_site_decisions(session, site_id, now).applied)
         record_matched_revisions(session, site_id, [h.revision_id for h in unmarked], now)
         save_match_state(session, site_id, change_seq, fingerprint, now, exists=state is not None)
         report.review_pending = review_count(session, site_id)
         report.open_findings = open_count(session, site_id) if mode == "full" else None
+        audit.append(session, site_id, system_actor(), "match.run", site, _audited(report), now)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _audited(report: SiteMatchReport) -> dict[str, object]:
+    """The site's `match.run` audit entry: what the run did to its findings."""
+    return {
+        "mode": report.mode,
+        "revisions": report.revisions,
+        "assets": report.assets,
+        "counts": dict(sorted(report.counts.items())),
+        "review_pending": report.review_pending,
+        "open_findings": report.open_findings,
+    }
 
 
 def _full(

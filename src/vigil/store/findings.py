@@ -38,6 +38,15 @@ OUTCOME_COLUMNS = (
     "closed_reason",
 )
 """What a matcher run rewrites when a draft changes a finding."""
+RESPONSE_COLUMNS = (
+    "response_status",
+    "response_source",
+    "response_version",
+    "response_detail",
+    "decision_id",
+    "risk_expires_at",
+)
+"""What a status change rewrites (services/response.py; the matcher when it reopens a finding)."""
 CLOSE_COLUMNS = ("updated_at", "closed_at", "closed_reason")
 SCOPE_COLUMNS = ("updated_at", "prevailing", "superseded_by", "scope_reason")
 
@@ -66,6 +75,10 @@ class StoredFinding:
     scope_reason: str | None
     closed_at: datetime | None
     closed_reason: str | None
+    response_status: str
+    response_source: str
+    """initial while nobody changed the response status (response/states.py)."""
+    response_version: int
 
     @property
     def key(self) -> FindingKey:
@@ -143,6 +156,7 @@ INSERT_COLUMNS = (
     "updated_at",
     "closed_at",
     "closed_reason",
+    "response_status",
 )
 """Column order of the tuples insert_findings takes."""
 ENCODED = frozenset({"product_ids", "product_families"})

@@ -37,6 +37,8 @@ class FindingFilter:
     """Closed findings too."""
     include_superseded: bool = False
     """Findings a vendor document prevails over too."""
+    response_statuses: Sequence[str] | None = None
+    """The site's response statuses (under_investigation, affected, mitigated, ...)."""
 
 
 def _filtered(query: Select[Any], spec: FindingFilter) -> Select[Any]:
@@ -55,6 +57,8 @@ def _filtered(query: Select[Any], spec: FindingFilter) -> Select[Any]:
         query = query.where(f.review == spec.review)
     if spec.cve:
         query = query.where(f.cve == spec.cve.upper())
+    if spec.response_statuses:
+        query = query.where(f.response_status.in_(spec.response_statuses))
     if not spec.include_closed:
         query = query.where(f.closed_at.is_(None))
     if not spec.include_superseded:

@@ -564,6 +564,31 @@ class Finding(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    response_status: Mapped[str] = mapped_column(String(30), server_default="under_investigation")
+    """The site's own status of the device for this vulnerability (response/states.py): VEX's four plus
+    mitigated, remediation_scheduled and risk_accepted."""
+    response_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    """Optimistic lock: every status write names the version it read and bumps it; a stale writer is refused."""
+    response_source: Mapped[str] = mapped_column(String(20), server_default="initial")
+    """Who set the current status: initial (from the advisory), device (a person, for this device: decisions
+    leave it alone), decision (a decide-once rule), matcher (reopened by a changed revision or asset), expiry
+    (a risk acceptance ran out), action (an action item completed)."""
+    response_detail: Mapped[dict[str, Any] | None]
+    """What the current status rests on: justification, evidence, FCO, planned date, owner, expiry, comment."""
+    decision_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The decide-once rule that set the current status, when response_source is `decision`."""
+    risk_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """End of a risk acceptance: the expiry sweep reopens the finding then (indexed while accepted)."""
+
+
+Index(
+    "ix_finding_site_risk_expiry",
+    Finding.site_id,
+    Finding.risk_expires_at,
+    sqlite_where=text("response_status = 'risk_accepted'"),
+    postgresql_where=text("response_status = 'risk_accepted'"),
+)
+Index("ix_finding_site_response_status", Finding.site_id, Finding.response_status)
 
 
 class FindingEvidence(Base):
@@ -617,3 +642,122 @@ class MatchedRevision(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
     revision_id: Mapped[int] = mapped_column(ForeignKey("advisory_revision.id", ondelete="CASCADE"), primary_key=True)
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Decision(Base):
+    """Decide once: a status for (CVE or advisory) x (manufacturer, model, release, optional model number),
+    applied to every current and future matching device of the site, unless a person set that device's
+    status directly (a per-device override)."""
+
+    __tablename__ = "decision"
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    cve: Mapped[str | None] = mapped_column(String(50))
+    """The CVE the decision is about; or null when it is about a whole advisory."""
+    advisory_id: Mapped[int | None] = mapped_column(ForeignKey("advisory.id"))
+    """The advisory the decision is about; or null when it is about a CVE."""
+    manufacturer: Mapped[str] = mapped_column(Text)
+    """Canonical manufacturer (alias table applied), compared with asset.manufacturer."""
+    model: Mapped[str] = mapped_column(Text)
+    """The model or product name as typed; matched by name_key against the asset model or its software."""
+    model_key: Mapped[str] = mapped_column(Text)
+    release: Mapped[str | None] = mapped_column(Text)
+    """Version of the device or its software (CSAF `*`/`?` wildcards allowed); null: any release."""
+    model_number: Mapped[str | None] = mapped_column(String(200))
+    """Normalised model number (12NC, ...); null: any."""
+    status: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[dict[str, Any]]
+    """The fields the status needs (justification, evidence, FCO, owner, expiry, comment)."""
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ActionItem(Base):
+    """One remediation of an advisory (mitigation, workaround, vendor_fix, none_available, no_fix_planned) to
+    carry out on one affected device, with the advisory's own text and URL."""
+
+    __tablename__ = "action_item"
+    __table_args__ = (
+        UniqueConstraint("site_id", "asset_id", "advisory_id", "remediation_key"),
+        Index("ix_action_item_site_advisory", "site_id", "advisory_id"),
+        Index("ix_action_item_site_state", "site_id", "state"),
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    asset_id: Mapped[str] = mapped_column(String(200))
+    advisory_id: Mapped[int] = mapped_column(ForeignKey("advisory.id"))
+    revision_id: Mapped[int] = mapped_column(BigInteger)
+    """The revision whose remediation the item last followed."""
+    remediation_key: Mapped[str] = mapped_column(String(32))
+    """Digest of the remediation's category, details and URL: the same advice keeps its item across revisions."""
+    category: Mapped[str] = mapped_column(String(30))
+    details: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    vulnerability_keys: Mapped[list[Any]]
+    """The advisory's vulnerabilities (CVE, else key) of this device the remediation answers."""
+    state: Mapped[str] = mapped_column(String(20))
+    """open, done or void (no finding of the device needs it any more; void_reason says why)."""
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    evidence: Mapped[str | None] = mapped_column(Text)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KevEntry(Base):
+    """A CVE in CISA's Known Exploited Vulnerabilities catalog (reference data, like advisories)."""
+
+    __tablename__ = "kev_entry"
+    cve: Mapped[str] = mapped_column(String(50), primary_key=True)
+    vendor_project: Mapped[str | None] = mapped_column(Text)
+    product: Mapped[str | None] = mapped_column(Text)
+    vulnerability_name: Mapped[str | None] = mapped_column(Text)
+    date_added: Mapped[str | None] = mapped_column(String(10))
+    due_date: Mapped[str | None] = mapped_column(String(10))
+    known_ransomware: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(Text)
+    """The file it was imported from, and the catalog version when it carries one."""
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EpssScore(Base):
+    """FIRST's EPSS probability for a CVE (reference data), from an imported `epss_scores` file."""
+
+    __tablename__ = "epss_score"
+    cve: Mapped[str] = mapped_column(String(50), primary_key=True)
+    epss: Mapped[float] = mapped_column(Float)
+    percentile: Mapped[float] = mapped_column(Float)
+    score_date: Mapped[str | None] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained audit log. One chain per site (`site_id` 0: installation-wide events such
+    as advisory imports), so chains never cross sites; `hash` covers the entry and the previous hash."""
+
+    __tablename__ = "audit_entry"
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    """What happened, dotted: advisory.import, inventory.import, match.run, finding.status, decision.add, ..."""
+    subject: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The last entry of each audit chain: appending locks this row (so two writers never fork a chain), and
+    verification compares it with the chain's last entry (so deleting the newest entries is detected too)."""
+
+    __tablename__ = "audit_head"
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

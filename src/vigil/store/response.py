@@ -1,0 +1,89 @@
+"""Response status rows of findings: read one, write one under its optimistic lock, find expired acceptances.
+Every statement is scoped to one site."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from vigil.store import schema as t
+
+F = t.Finding
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRow:
+    """What a status change needs to know about a finding."""
+
+    id: int
+    """Finding id."""
+    asset_id: str
+    """The device."""
+    advisory_id: int
+    """advisory.id."""
+    vulnerability_key: str
+    """The vulnerability within the advisory."""
+    cve: str | None
+    """Its CVE, if any."""
+    status: str
+    """The advisory's status for the matched product (affected, fixed, ...)."""
+    match: str
+    """exact, probable or possible."""
+    review: str | None
+    """pending, confirmed or rejected for possible matches."""
+    closed_at: datetime | None
+    """Set when the matcher closed the finding."""
+    closed_reason: str | None
+    """Why it was closed."""
+    response_status: str
+    """The current response status."""
+    response_version: int
+    """The optimistic-lock version the next write must name."""
+    response_source: str
+    """Who set the current status."""
+    response_detail: dict[str, Any] | None
+    """What the current status rests on."""
+
+
+_COLUMNS = [getattr(F, name) for name in ResponseRow.__dataclass_fields__]
+
+
+def response_rows(session: Session, site_id: int, finding_ids: Sequence[int]) -> dict[int, ResponseRow]:
+    found: dict[int, ResponseRow] = {}
+    ids = sorted(set(finding_ids))
+    for start in range(0, len(ids), 500):
+        query = select(*_COLUMNS).where(F.site_id == site_id, F.id.in_(ids[start : start + 500]))
+        found.update((row[0], ResponseRow(*row)) for row in session.execute(query))
+    return found
+
+
+def write_response(session: Session, site_id: int, finding_id: int, read_version: int, values: dict[str, Any]) -> bool:
+    """Write the response columns if the finding is still at `read_version` (bumping it); False when another
+    writer got there first. PostgreSQL re-checks the condition on the row a concurrent writer committed; SQLite
+    serialises writers, so the condition sees the newest row too."""
+    statement = (
+        update(F)
+        .where(F.site_id == site_id, F.id == finding_id, F.response_version == read_version)
+        .values(**values, response_version=read_version + 1)
+    )
+    return bool(getattr(session.execute(statement), "rowcount", 0) == 1)
+
+
+def expired_acceptances(session: Session, site_id: int, now: datetime) -> list[int]:
+    """Open findings of the site whose risk acceptance has ended (read from their partial index)."""
+    query = (
+        select(F.id)
+        .where(
+            F.site_id == site_id,
+            F.response_status == "risk_accepted",
+            F.risk_expires_at <= now,
+            F.closed_at.is_(None),
+        )
+        .order_by(F.id)
+    )
+    return list(session.scalars(query))
