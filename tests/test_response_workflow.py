@@ -20,8 +20,10 @@ from vigil.services.decisions import DecisionError, DecisionRequest, add_decisio
 from vigil.services.findings_read import FindingQuery, find_findings, show_finding
 from vigil.services.inventory_import import import_inventory
 from vigil.services.matching import run_match
+from vigil.services.reports import ReportQuery, build_report
 from vigil.services.response import FindingNotFound, ResponseConflict, expire_due, set_status
 from vigil.services.store import Store
+from vigil.services.vex import VexExportRequest, export_vex
 from vigil.sources.csaf.files import discover
 from vigil.store.audit import verify
 
@@ -235,6 +237,33 @@ def test_a_fixed_version_in_the_advisory_fixes_the_device_with_that_as_evidence(
     after = _by_asset(store)["A1"]
     assert (after["response_status"], after["response_source"]) == ("fixed", "matcher")
     assert after["response_detail"]["evidence"][0]["kind"] == "inventory"
+
+
+def test_the_inventory_showing_a_new_version_fixes_the_device(store: Store, tmp_path: Path) -> None:
+    findings = _set_up(store, tmp_path)
+    schedule = StatusChange("remediation_scheduled", fco_number="FCO72200452", planned_date=date(2026, 12, 10))
+    set_status(store, SITE, findings["A1"]["id"], schedule, "bob")
+    # The FCO visit happened: the CMMS export now shows the patched release on A1. A2's model number was
+    # corrected (another workstation): no longer matched, but nothing was fixed.
+    rows = [ROWS[0].replace("R1.4.5", "R1.4.6"), ROWS[1].replace("39481", "39999"), *ROWS[2:]]
+    path = tmp_path / "after-visit.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    import_inventory(store, path, site=SITE)
+    run_match(store)
+    closed = _by_asset(store, include_closed=True)
+    assert closed["A1"]["closed_at"] and closed["A2"]["closed_at"]
+    assert (closed["A1"]["response_status"], closed["A1"]["response_source"]) == ("fixed", "matcher")
+    assert closed["A1"]["response_detail"]["evidence"] == [
+        {"kind": "inventory", "value": "Interventional Workspot: R1.4.5 -> R1.4.6"}
+    ]
+    assert closed["A2"]["response_status"] == "affected"
+    assert _history(store, findings["A1"]["id"])[-1]["detail"]["from"] == "remediation_scheduled"
+    # VEX and the report state the fix (the finding is closed, the device is still there).
+    vex = json.loads(export_vex(store, VexExportRequest(SITE, "csaf"), "bob").content)
+    fixed = [p for v in vex["vulnerabilities"] for p in v["product_status"].get("fixed", [])]
+    assert [p for p in fixed if p.endswith("-A1")] and not [p for p in fixed if p.endswith("-A2")]
+    totals = {row.response_status: row.devices for row in build_report(store, ReportQuery(SITE)).totals}
+    assert totals["fixed"] == 1 and totals["affected"] == 2
 
 
 def test_a_revision_that_leaves_the_outcome_alone_keeps_the_status(store: Store, tmp_path: Path) -> None:

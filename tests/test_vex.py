@@ -23,7 +23,9 @@ from conftest import DEMO_ADVISORIES, PG_URL, ROOT, Cli
 from vigil.config import load_settings
 from vigil.outputs.vex_csaf import csaf_vex
 from vigil.outputs.vex_cyclonedx import cyclonedx_vex
-from vigil.outputs.vex_model import (
+from vigil.outputs.vex_openvex import openvex
+from vigil.response.states import Evidence, StatusChange
+from vigil.response.vex_model import (
     VexDevice,
     VexDocument,
     VexPublisher,
@@ -35,8 +37,6 @@ from vigil.outputs.vex_model import (
     product_id,
     unescape_part,
 )
-from vigil.outputs.vex_openvex import openvex
-from vigil.response.states import Evidence, StatusChange
 from vigil.services.advisory_import import import_candidates
 from vigil.services.findings_read import FindingQuery, find_findings, show_finding
 from vigil.services.inventory_import import import_inventory

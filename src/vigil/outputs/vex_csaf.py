@@ -21,7 +21,8 @@ from collections import defaultdict
 from typing import Any
 
 from vigil.outputs.timestamps import iso_utc
-from vigil.outputs.vex_model import (
+from vigil.response.states import AFFECTED, NOT_AFFECTED
+from vigil.response.vex_model import (
     CSAF_PRODUCT_STATUS,
     VexDevice,
     VexDocument,
@@ -31,7 +32,6 @@ from vigil.outputs.vex_model import (
     marker_line,
     status_sentence,
 )
-from vigil.response.states import AFFECTED, NOT_AFFECTED
 
 # What CSAF test 6.1.31 reads as a version range in a product_version name.
 _RANGE_LIKE = re.compile(

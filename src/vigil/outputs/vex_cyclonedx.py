@@ -22,7 +22,8 @@ from cyclonedx.model.vulnerability import BomTarget, Vulnerability, Vulnerabilit
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
-from vigil.outputs.vex_model import (
+from vigil.response.states import AFFECTED, MITIGATED
+from vigil.response.vex_model import (
     CYCLONEDX_JUSTIFICATION,
     CYCLONEDX_RESPONSE,
     CYCLONEDX_STATE,
@@ -35,7 +36,6 @@ from vigil.outputs.vex_model import (
     marker_json,
     status_sentence,
 )
-from vigil.response.states import AFFECTED, MITIGATED
 
 SERIAL_PROPERTY = "vigil:serial_number"
 MODEL_NUMBER_PROPERTY = "vigil:model_number"

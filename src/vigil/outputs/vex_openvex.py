@@ -13,7 +13,8 @@ from typing import Any
 
 from vigil.outputs.timestamps import iso_utc
 from vigil.outputs.vex_cyclonedx import device_purl
-from vigil.outputs.vex_model import (
+from vigil.response.states import AFFECTED, NOT_AFFECTED
+from vigil.response.vex_model import (
     DEVICE_IRI_PREFIX,
     OPENVEX_STATUS,
     VexDevice,
@@ -23,7 +24,6 @@ from vigil.outputs.vex_model import (
     marker_line,
     status_sentence,
 )
-from vigil.response.states import AFFECTED, NOT_AFFECTED
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 

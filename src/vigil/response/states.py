@@ -14,6 +14,7 @@ with the same reasons. docs/response.md draws the diagram.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -128,23 +129,44 @@ class StatusChange:
         return data
 
 
-def change_from_detail(status: str, detail: dict[str, Any]) -> StatusChange:
-    """The StatusChange a stored detail (StatusChange.detail()) was made from: decide-once rules keep theirs
-    as JSON and apply it again to every device that matches later."""
-    planned = detail.get("planned_date")
-    expires = detail.get("expires_at")
+def change_from_detail(status: str, detail: Mapping[str, Any] | None) -> StatusChange:
+    """The StatusChange a stored detail (StatusChange.detail(), a decision's, a VEX marker's) describes: decide-
+    once rules apply theirs again to every device that matches later. Keys it does not know are left out.
+
+    Raises ValueError (or TypeError) when a value has the wrong shape: a VEX marker is untrusted input."""
+    detail = detail or {}
+    if status not in RESPONSE_STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+
+    def text(name: str) -> str | None:
+        value = detail.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string")
+        return value
+
+    evidence = []
+    for item in detail.get("evidence") or ():
+        if (
+            not isinstance(item, Mapping)
+            or not isinstance(item.get("kind"), str)
+            or not isinstance(item.get("value"), str)
+        ):
+            raise TypeError("evidence entries need a kind and a value (strings)")
+        sha256 = item.get("sha256")
+        evidence.append(Evidence(item["kind"], item["value"], sha256 if isinstance(sha256, str) else None))
+    planned, expires = text("planned_date"), text("expires_at")
     return StatusChange(
         status=status,
-        comment=detail.get("comment"),
-        evidence=tuple(
-            Evidence(item["kind"], item["value"], item.get("sha256")) for item in detail.get("evidence", ())
-        ),
-        justification=detail.get("justification"),
-        fco_number=detail.get("fco_number"),
+        comment=text("comment"),
+        evidence=tuple(evidence),
+        justification=text("justification"),
+        fco_number=text("fco_number"),
         planned_date=date.fromisoformat(planned) if planned else None,
-        vendor_contact=detail.get("vendor_contact"),
-        owner=detail.get("owner"),
-        reason=detail.get("reason"),
+        vendor_contact=text("vendor_contact"),
+        owner=text("owner"),
+        reason=text("reason"),
         expires_at=datetime.fromisoformat(expires) if expires else None,
     )
 

@@ -21,9 +21,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vigil.matching.findings import FindingDraft
-from vigil.response.reopen import response_after_change
-from vigil.response.states import initial_status
+from vigil.response.inventory_fix import fixed_detail, version_change
+from vigil.response.reopen import MATCHER, response_after_change
+from vigil.response.states import FIXED, OPEN_STATUSES, initial_status
 from vigil.store.findings import (
+    ASSET_CHANGED,
     CLOSE_COLUMNS,
     OUTCOME_COLUMNS,
     RESPONSE_COLUMNS,
@@ -36,6 +38,7 @@ from vigil.store.findings import (
     update_findings,
 )
 from vigil.store.ids import allocate
+from vigil.store.response import closing_evidence, device_records
 from vigil.store.revision_header import RevisionHeader
 
 ACTOR = "vigil match"
@@ -83,6 +86,7 @@ def reconcile(
     outcome_updates: list[dict[str, Any]] = []
     close_updates: list[dict[str, Any]] = []
     response_updates: list[dict[str, Any]] = []
+    maybe_fixed: list[StoredFinding] = []
     events: list[dict[str, Any]] = []
     _fill_product_ids(session, site_id, changes)
     for key, draft in changes.drafts.items():
@@ -113,6 +117,11 @@ def reconcile(
         revision_id = header.revision_id if header is not None else None
         events.append(event(stored.id, now, "closed", revision_id, {"reason": reason}))
         counts["closed"] += 1
+        if reason == ASSET_CHANGED and stored.response_status in OPEN_STATUSES:
+            maybe_fixed.append(stored)
+    for finding_id, values, detail in fixed_by_inventory(session, site_id, maybe_fixed):
+        response_updates.append({"id": finding_id, **values})
+        events.append(event(finding_id, now, "status", None, detail))
     store_evidence(session, site_id, {d.evidence_digest: d.encoded[2] for d in (*inserts, *changed_drafts)})
     # No "opened" event row: the finding's own opened_at and first values say it, and a full run on a large
     # inventory opens millions of findings at once.
@@ -232,6 +241,34 @@ def _difference(stored: StoredFinding, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def fixed_by_inventory(
+    session: Session, site_id: int, closing: list[StoredFinding]
+) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """(finding id, response values, history detail) for closing findings the inventory shows fixed
+    (response/inventory_fix.py)."""
+    if not closing:
+        return []
+    evidence = closing_evidence(session, site_id, [f.id for f in closing])
+    devices = device_records(session, site_id, [f.asset_id for f in closing])
+    found = []
+    for stored in closing:
+        asset_id, matched = evidence[stored.id]
+        change = version_change(matched, devices[asset_id]) if asset_id in devices else None
+        if change is None:
+            continue
+        detail = fixed_detail(change)
+        values = {
+            "response_status": FIXED,
+            "response_source": MATCHER,
+            "response_version": stored.response_version + 1,
+            "response_detail": detail,
+            "decision_id": None,
+            "risk_expires_at": None,
+        }
+        found.append((stored.id, values, {"from": stored.response_status, "to": FIXED, "source": MATCHER, **detail}))
+    return found
+
+
 def _why(kind: str, difference: dict[str, Any]) -> str:
     if kind == "reopened":
         return "the finding is supported again"
@@ -250,7 +287,7 @@ def _close_reason(stored: StoredFinding, changes: SiteChanges, current: dict[int
     if header is not None and header.revision_id != stored.revision_id:
         return f"revision {header.tracking_version} of {header.tracking_id} no longer lists this asset for it"
     if stored.asset_id in changes.changed_assets:
-        return "the asset's inventory record changed and no longer matches"
+        return ASSET_CHANGED
     return "no longer matched under the current matching rules or alias table"
 
 

@@ -28,7 +28,9 @@ from vigil import __version__
 from vigil.matching.compiled import vulnerability_key
 from vigil.outputs.vex_csaf import csaf_vex
 from vigil.outputs.vex_cyclonedx import cyclonedx_vex
-from vigil.outputs.vex_model import (
+from vigil.outputs.vex_openvex import openvex
+from vigil.response.states import AFFECTED, TRANSITIONS, IllegalTransition, StatusChange, change_from_detail
+from vigil.response.vex_model import (
     VEX_FAMILY,
     VexDevice,
     VexDocument,
@@ -37,12 +39,9 @@ from vigil.outputs.vex_model import (
     VexStatement,
     VexVulnerability,
     asset_of_product_id,
-    change_from_detail,
     escape_part,
     product_id,
 )
-from vigil.outputs.vex_openvex import openvex
-from vigil.response.states import AFFECTED, TRANSITIONS, IllegalTransition, StatusChange
 from vigil.services.response import FindingNotFound, ResponseConflict, apply_status
 from vigil.services.store import Store
 from vigil.sources.csaf.document import VulnerabilityRecord

@@ -19,6 +19,10 @@ FINDINGS = cast(Table, t.Finding.__table__)
 EVENTS = cast(Table, t.FindingEvent.__table__)
 _BATCH = 500
 
+ASSET_CHANGED = "the asset's inventory record changed and no longer matches"
+"""The close reason of a finding whose asset's record changed; with response `fixed` by the matcher, the
+inventory showed a fixed version (response/inventory_fix.py)."""
+
 FindingKey = tuple[str, int, str]
 """(asset_id, advisory_id, vulnerability_key): a finding's identity within its site."""
 

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.store import schema as t
+from vigil.store.findings import ASSET_CHANGED
 
 Rev = t.AdvisoryRevision
 Ev = t.FindingEvidence
@@ -39,6 +40,19 @@ class FindingFilter:
     """Findings a vendor document prevails over too."""
     response_statuses: Sequence[str] | None = None
     """The site's response statuses (under_investigation, affected, mitigated, ...)."""
+
+
+def stated(site_id: int) -> ColumnElement[bool]:
+    """The findings VEX and reports state for a site: open ones, and closed ones the inventory showed fixed
+    (the device is still there, on a version the advisory does not list): auditors want to see those."""
+    f, a = t.Finding, t.Asset
+    fixed_in_inventory = and_(
+        f.response_status == "fixed",
+        f.response_source == "matcher",
+        f.closed_reason == ASSET_CHANGED,
+        exists().where(a.site_id == site_id, a.asset_id == f.asset_id),
+    )
+    return and_(f.site_id == site_id, or_(f.closed_at.is_(None), fixed_in_inventory))
 
 
 def _filtered(query: Select[Any], spec: FindingFilter) -> Select[Any]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from vigil.response.states import FIXED, MITIGATED, REMEDIATION_SCHEDULED, RISK_ACCEPTED
 from vigil.store import schema as t
+from vigil.store.findings_queries import stated
 
 F = t.Finding
 A = t.ActionItem
@@ -129,8 +130,7 @@ def begin_snapshot(session: Session) -> None:
 
 def _reported(site_id: int, advisory_ids: Sequence[int] | None) -> ColumnElement[bool]:
     condition = and_(
-        F.site_id == site_id,
-        F.closed_at.is_(None),
+        stated(site_id),
         F.prevailing.is_(True),
         or_(F.review.is_(None), F.review != "rejected"),
     )

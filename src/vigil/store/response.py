@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from vigil.response.inventory_fix import DeviceRecord
 from vigil.store import schema as t
 
 F = t.Finding
@@ -87,3 +88,54 @@ def expired_acceptances(session: Session, site_id: int, now: datetime) -> list[i
         .order_by(F.id)
     )
     return list(session.scalars(query))
+
+
+def closing_evidence(
+    session: Session, site_id: int, finding_ids: Sequence[int]
+) -> dict[int, tuple[str, dict[str, Any]]]:
+    """finding id -> (asset id, match evidence) of the given findings."""
+    ev = t.FindingEvidence
+    found: dict[int, tuple[str, dict[str, Any]]] = {}
+    ids = sorted(set(finding_ids))
+    for start in range(0, len(ids), 500):
+        query = (
+            select(F.id, F.asset_id, ev.evidence)
+            .join(ev, (ev.site_id == F.site_id) & (ev.digest == F.evidence_digest))
+            .where(F.site_id == site_id, F.id.in_(ids[start : start + 500]))
+        )
+        found.update((row[0], (row[1], row[2])) for row in session.execute(query))
+    return found
+
+
+_DEVICE_FIELDS = {
+    "manufacturer": t.Asset.manufacturer_raw,
+    "model": t.Asset.model_raw,
+    "model_number": t.Asset.model_number_raw,
+    "serial_number": t.Asset.serial_number_raw,
+    "udi_di": t.Asset.udi_di_raw,
+    "firmware_version": t.Asset.firmware_version_raw,
+}
+_INSTALLED_FIELDS = {
+    "vendor": t.InstalledProduct.vendor_raw,
+    "name": t.InstalledProduct.name_raw,
+    "version": t.InstalledProduct.version_raw,
+    "purl": t.InstalledProduct.purl,
+    "cpe": t.InstalledProduct.cpe,
+}
+
+
+def device_records(session: Session, site_id: int, asset_ids: Sequence[str]) -> dict[str, DeviceRecord]:
+    """The devices as the inventory records them now, raw values under their match-evidence names."""
+    ids = sorted(set(asset_ids))
+    installed: dict[str, list[dict[str, str | None]]] = {asset_id: [] for asset_id in ids}
+    records: dict[str, DeviceRecord] = {}
+    ip, a = t.InstalledProduct, t.Asset
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = select(ip.asset_id, *_INSTALLED_FIELDS.values()).where(ip.site_id == site_id, ip.asset_id.in_(chunk))
+        for row in session.execute(query):
+            installed[row[0]].append(dict(zip(_INSTALLED_FIELDS, row[1:], strict=True)))
+        query = select(a.asset_id, *_DEVICE_FIELDS.values()).where(a.site_id == site_id, a.asset_id.in_(chunk))
+        for row in session.execute(query):
+            records[row[0]] = DeviceRecord(dict(zip(_DEVICE_FIELDS, row[1:], strict=True)), installed[row[0]])
+    return records

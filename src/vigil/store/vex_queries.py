@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from vigil.identity.identifiers import part_number, serial_number
 from vigil.store import schema as t
+from vigil.store.findings_queries import stated
 
 F = t.Finding
 _BATCH = 500  # ids per IN (...) list: well under both databases' bind-parameter limits
@@ -63,9 +64,9 @@ _COLUMNS = (
 
 def _open(query: Any, site_id: int) -> Any:
     # A rejected possible match is not about the device at all: no statement for it.
-    return query.where(
-        F.site_id == site_id, F.closed_at.is_(None), or_(F.review.is_(None), F.review != "rejected")
-    ).join(t.Advisory, t.Advisory.id == F.advisory_id)
+    return query.where(stated(site_id), or_(F.review.is_(None), F.review != "rejected")).join(
+        t.Advisory, t.Advisory.id == F.advisory_id
+    )
 
 
 def open_findings(session: Session, site_id: int, advisory_ids: Sequence[int] | None) -> list[VexFindingRow]:

@@ -1,5 +1,5 @@
 """Reading VEX files (CSAF 2.0 csaf_vex, CycloneDX, OpenVEX) into the format-neutral statements of
-outputs/vex_model.py. Pure: bytes in, statements out, no database."""
+response/vex_model.py. Pure: bytes in, statements out, no database."""
 
 from __future__ import annotations
 

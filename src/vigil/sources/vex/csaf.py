@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from vigil.outputs.vex_model import BadMarker, VexDevice, VexStatement, VexVulnerability, without_marker
 from vigil.response.states import AFFECTED, FIXED, JUSTIFICATIONS, NOT_AFFECTED, UNDER_INVESTIGATION
+from vigil.response.vex_model import BadMarker, VexDevice, VexStatement, VexVulnerability, without_marker
 from vigil.sources.csaf.errors import RejectedDocument
 from vigil.sources.csaf.validate import check
 from vigil.sources.vex.records import SourceFile, VexFile, VexFileError, foreign_change, trusted_marker

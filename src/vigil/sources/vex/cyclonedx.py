@@ -15,9 +15,9 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from vigil.outputs.vex_model import FROM_CYCLONEDX_JUSTIFICATION, MARKER_PROPERTY, BadMarker, VexDevice, VexStatement
-from vigil.outputs.vex_model import VexVulnerability as Vuln
 from vigil.response.states import AFFECTED, FIXED, NOT_AFFECTED, UNDER_INVESTIGATION
+from vigil.response.vex_model import FROM_CYCLONEDX_JUSTIFICATION, MARKER_PROPERTY, BadMarker, VexDevice, VexStatement
+from vigil.response.vex_model import VexVulnerability as Vuln
 from vigil.sources.inventory.cyclonedx import SbomError, read_cyclonedx
 from vigil.sources.vex.records import (
     CVE_PATTERN,

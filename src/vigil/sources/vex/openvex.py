@@ -13,7 +13,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from vigil.outputs.vex_model import (
+from vigil.response.states import AFFECTED, FIXED, JUSTIFICATIONS, NOT_AFFECTED, UNDER_INVESTIGATION
+from vigil.response.vex_model import (
     DEVICE_IRI_PREFIX,
     BadMarker,
     VexDevice,
@@ -21,7 +22,6 @@ from vigil.outputs.vex_model import (
     VexVulnerability,
     without_marker,
 )
-from vigil.response.states import AFFECTED, FIXED, JUSTIFICATIONS, NOT_AFFECTED, UNDER_INVESTIGATION
 from vigil.sources.vex.records import CVE_PATTERN, SourceFile, VexFile, VexFileError, foreign_change, trusted_marker
 
 FAMILY_OF_STATUS = {

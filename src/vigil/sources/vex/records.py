@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
-from vigil.outputs.vex_model import VEX_FAMILY, VexMarker, VexStatement, find_marker
 from vigil.response.states import FIXED, NOT_AFFECTED, Evidence, StatusChange
+from vigil.response.vex_model import VEX_FAMILY, VexMarker, VexStatement, find_marker
 
 FORMATS = ("csaf", "cyclonedx", "openvex")
 CVE_PATTERN = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)

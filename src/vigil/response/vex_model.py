@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from vigil.response.states import (
@@ -26,11 +25,10 @@ from vigil.response.states import (
     MITIGATED,
     NOT_AFFECTED,
     REMEDIATION_SCHEDULED,
-    RESPONSE_STATUSES,
     RISK_ACCEPTED,
     UNDER_INVESTIGATION,
-    Evidence,
     StatusChange,
+    change_from_detail,
 )
 
 MARKER_PREFIX = "vigil:response "
@@ -280,47 +278,6 @@ def asset_of_product_id(site: str, value: str) -> str | None:
 
 
 # --- the status detail, and the marker that carries it --------------------------------------------------------
-
-
-def change_from_detail(status: str, detail: Mapping[str, Any] | None) -> StatusChange:
-    """The StatusChange a stored response_detail (or a marker) describes; keys it does not know are left out.
-
-    Raises ValueError (or TypeError) when a value has the wrong shape."""
-    detail = detail or {}
-    if status not in RESPONSE_STATUSES:
-        raise ValueError(f"unknown status {status!r}")
-
-    def text(name: str) -> str | None:
-        value = detail.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise TypeError(f"{name} must be a string")
-        return value
-
-    evidence = []
-    for item in detail.get("evidence") or ():
-        if (
-            not isinstance(item, Mapping)
-            or not isinstance(item.get("kind"), str)
-            or not isinstance(item.get("value"), str)
-        ):
-            raise TypeError("evidence entries need a kind and a value (strings)")
-        sha256 = item.get("sha256")
-        evidence.append(Evidence(item["kind"], item["value"], sha256 if isinstance(sha256, str) else None))
-    planned, expires = text("planned_date"), text("expires_at")
-    return StatusChange(
-        status=status,
-        comment=text("comment"),
-        evidence=tuple(evidence),
-        justification=text("justification"),
-        fco_number=text("fco_number"),
-        planned_date=date.fromisoformat(planned) if planned else None,
-        vendor_contact=text("vendor_contact"),
-        owner=text("owner"),
-        reason=text("reason"),
-        expires_at=datetime.fromisoformat(expires) if expires else None,
-    )
 
 
 @dataclass(frozen=True)
