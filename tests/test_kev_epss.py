@@ -137,8 +137,10 @@ def test_epss_bad_row(tmp_path: Path, line: str, field: str, reason: str) -> Non
     [
         (b"cve,score\nCVE-2021-44228,0.5\n", "no epss, percentile column"),
         (b"\xff\xfe not utf-8", "not UTF-8"),
-        (gzip.compress(b"cve,epss,percentile\n" * 100)[:-12], "gzip"),
+        # mtime=0: a parameter's id is its value, and every xdist worker must collect the same ids.
+        (gzip.compress(b"cve,epss,percentile\n" * 100, mtime=0)[:-12], "gzip"),
     ],
+    ids=["no-epss-column", "not-utf8", "truncated-gzip"],
 )
 def test_epss_unreadable_file_is_refused(tmp_path: Path, data: bytes, reason: str) -> None:
     path = tmp_path / "e.csv.gz"

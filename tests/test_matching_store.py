@@ -182,7 +182,10 @@ def test_asset_changes_close_reopen_and_removal_closes(store: Store, tmp_path: P
     assert _counts(run_match(store)) == {"reopened": 1}
     reopened = _findings(store)[("A1", "ICSMA-21-019-01")]
     assert reopened["id"] == closed["id"] and reopened["closed_at"] is None
-    assert [e["kind"] for e in show_finding(store, reopened["id"])["history"]] == ["opened", "closed", "reopened"]
+    kinds = [e["kind"] for e in show_finding(store, reopened["id"])["history"]]
+    # The upgrade out of the affected releases read as a fix (a status entry), the downgrade reopens it.
+    assert kinds == ["opened", "closed", "status", "reopened", "status"]
+    assert (closed["response_status"], reopened["response_status"]) == ("fixed", "affected")
 
     _inventory(store, tmp_path, SEED_ROWS[1:], "pruned.csv", prune=True)
     assert _counts(run_match(store)) == {"closed": 1}

@@ -152,7 +152,11 @@ def test_decide_once_and_actions_from_the_command_line(cli: Cli, tmp_path: Path)
     # A scheduled device is not `affected`: completing the mitigation records it, the status stays scheduled.
     assert completed["state"] == "done" and completed["status_changes"] == []
     summary = _json(cli, "actions", "list", "--site", SITE, "--summary", "--state", "all")
-    assert {(r["category"], r["open"], r["done"]) for r in summary} == {("mitigation", 1, 1), ("vendor_fix", 2, 0)}
+    assert {(r["category"], r["open"], r["done"]) for r in summary} == {
+        ("mitigation", 1, 1),
+        ("vendor_fix", 2, 0),
+        ("*", 3, 1),  # the whole site
+    }
     again = _error(cli("actions", "complete", str(mitigation["id"]), "--site", SITE, "--by", "x", "--evidence", "y"), 2)
     assert "is done: only open items are completed" in again
 

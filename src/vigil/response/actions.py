@@ -40,10 +40,12 @@ class RemediationText:
     """Where the advisory points for more."""
     product_ids: frozenset[str]
     """Products it applies to, group members included."""
+    key: str = ""
+    """remediation_key of the text (computed once: wanted_items asks for it per finding)."""
 
-    @property
-    def key(self) -> str:
-        return remediation_key(self.category, self.details, self.url)
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", remediation_key(self.category, self.details, self.url))
 
 
 def remediation_key(category: str, details: str, url: str | None) -> str:

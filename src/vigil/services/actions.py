@@ -27,6 +27,7 @@ from vigil.store import schema as t
 from vigil.store.action_queries import (
     findings_needing_action,
     insert_items,
+    item_states,
     items_of,
     revision_remediations,
     update_items,
@@ -67,7 +68,7 @@ def sync_actions(
     `void` for open items nothing needs any more, reopened voids. Done items stay done."""
     rows = list(findings_needing_action(session, site_id, NEEDS_ACTION, advisory_ids))
     wanted = wanted_items(rows, _remediations(session, {row[2] for row in rows}))
-    stored = {(i.asset_id, i.advisory_id, i.remediation_key): i for i in items_of(session, site_id, advisory_ids)}
+    stored = {(r[1], r[2], r[3]): r for r in item_states(session, site_id, advisory_ids)}
     counts: Counter[str] = Counter()
     inserts, updates = [], []
     for key, item in wanted.items():
@@ -75,20 +76,21 @@ def sync_actions(
         if existing is None:
             inserts.append(_new_item(item, now))
             counts["created"] += 1
-        elif existing.state == "void" or _differs(existing, item):
-            state = "open" if existing.state == "void" else existing.state
-            updates.append(_refresh(existing.id, item, state, now))
-            counts["reopened" if existing.state == "void" else "updated"] += 1
-    for key, existing in stored.items():
-        if key not in wanted and existing.state == "open":
+            continue
+        item_id, state, revision_id, vulnerability_keys = existing[0], existing[4], existing[5], existing[6]
+        if state == "void" or revision_id != item.revision_id or vulnerability_keys != list(item.vulnerability_keys):
+            updates.append(_refresh(item_id, item, "open" if state == "void" else state, now))
+            counts["reopened" if state == "void" else "updated"] += 1
+    for key, (item_id, _, _, _, state, revision_id, vulnerability_keys) in stored.items():
+        if key not in wanted and state == "open":
             updates.append(
                 {
-                    "id": existing.id,
+                    "id": item_id,
                     "state": "void",
                     "void_reason": NOT_NEEDED,
                     "updated_at": now,
-                    "revision_id": existing.revision_id,
-                    "vulnerability_keys": existing.vulnerability_keys,
+                    "revision_id": revision_id,
+                    "vulnerability_keys": vulnerability_keys,
                 }
             )
             counts["voided"] += 1
@@ -134,10 +136,6 @@ def _new_item(item: WantedItem, now: datetime) -> dict[str, Any]:
     }
 
 
-def _differs(existing: t.ActionItem, item: WantedItem) -> bool:
-    return existing.revision_id != item.revision_id or existing.vulnerability_keys != list(item.vulnerability_keys)
-
-
 def _refresh(item_id: int, item: WantedItem, state: str, now: datetime) -> dict[str, Any]:
     return {
         "id": item_id,
@@ -169,24 +167,30 @@ def list_actions(store: Store, query: ActionQuery, now: datetime | None = None) 
     ]
 
 
+SITE_TOTAL = "*"
+"""The advisory and category of rollup's last row: the whole site."""
+
+
 def rollup(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per advisory and category: how many items are open, done and void, on how many devices."""
+    """Per advisory and category, then for the whole site (advisory and category `*`): how many items are open,
+    done and void, on how many devices."""
     groups: dict[tuple[str, str], Counter[str]] = {}
     devices: dict[tuple[str, str], set[str]] = {}
     for item in items:
-        key = (item["advisory"], item["category"])
-        groups.setdefault(key, Counter())[item["state"]] += 1
-        devices.setdefault(key, set()).add(item["asset_id"])
+        for key in ((item["advisory"], item["category"]), (SITE_TOTAL, SITE_TOTAL)):
+            groups.setdefault(key, Counter())[item["state"]] += 1
+            devices.setdefault(key, set()).add(item["asset_id"])
+    ordered = sorted(groups, key=lambda key: (key == (SITE_TOTAL, SITE_TOTAL), key))
     return [
         {
             "advisory": advisory,
             "category": category,
-            "open": counts["open"],
-            "done": counts["done"],
-            "void": counts["void"],
+            "open": groups[(advisory, category)]["open"],
+            "done": groups[(advisory, category)]["done"],
+            "void": groups[(advisory, category)]["void"],
             "devices": len(devices[(advisory, category)]),
         }
-        for (advisory, category), counts in sorted(groups.items())
+        for advisory, category in ordered
     ]
 
 

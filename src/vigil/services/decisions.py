@@ -25,7 +25,7 @@ from vigil.response.states import (
     check_requirements,
     initial_status,
 )
-from vigil.services.response import ResponseConflict, apply_status
+from vigil.services.response import ResponseConflict, apply_statuses
 from vigil.services.store import Store
 from vigil.store import schema as t
 from vigil.store.advisory_queries import find_advisories
@@ -41,7 +41,7 @@ from vigil.store.decision_queries import (
 )
 from vigil.store.findings import insert_events
 from vigil.store.inventory import site_ids
-from vigil.store.response import response_rows, write_response
+from vigil.store.response import response_rows, write_responses
 
 
 class DecisionError(ValueError):
@@ -123,7 +123,10 @@ def add_decision(
         decision_id = insert_decision(session, site_id, values)
         decision = decision_by_id(session, site_id, decision_id)
         assert decision is not None
-        outcome = _apply(session, site_id, [decision], now)
+        try:
+            outcome = _apply(session, site_id, [decision], now)
+        except ResponseConflict as error:
+            raise DecisionError(f"nothing decided: {error}") from None
         audit(
             session,
             site_id,
@@ -138,11 +141,16 @@ def add_decision(
 
 def apply_site_decisions(session: Session, site_id: int, now: datetime) -> Application:
     """Apply the site's active decisions to findings nobody has decided on yet (after a match run: the
-    devices that matched since). Newer decisions win where several cover one device."""
+    devices that matched since). Newer decisions win where several cover one device. A person changing one of
+    those findings at the same moment makes this pass give way (savepoint): the next run applies it."""
     decisions = decisions_of(session, site_id)
     if not decisions:
         return Application()
-    return _apply(session, site_id, decisions, now, sources=("initial",))
+    try:
+        with session.begin_nested():
+            return _apply(session, site_id, decisions, now, sources=("initial",))
+    except ResponseConflict:
+        return Application()
 
 
 def _apply(
@@ -167,6 +175,7 @@ def _apply(
         covered = [fid for fid, asset_id, _, _ in candidates if asset_id in facts and scope.covers(facts[asset_id])]
         rows = response_rows(session, site_id, covered)
         change = change_from_detail(decision.status, decision.detail)
+        changes = []
         for finding_id in covered:
             if finding_id in claimed:
                 continue
@@ -174,23 +183,13 @@ def _apply(
             row = rows[finding_id]
             if row.response_status == decision.status and row.response_source == "decision":
                 outcome.unchanged.append(finding_id)
-                continue
-            try:
-                apply_status(
-                    session,
-                    site_id,
-                    finding_id,
-                    change,
-                    decision.actor,
-                    now,
-                    row.response_version,
-                    "decision",
-                    decision.id,
-                )
-            except (IllegalTransition, ResponseConflict) as error:
-                outcome.refused.append((finding_id, str(error)))
             else:
-                outcome.applied.append(finding_id)
+                changes.append((row, change))
+        result = apply_statuses(
+            session, site_id, changes, decision.actor, now, "decision", decision.id, audit_action="decision.apply"
+        )
+        outcome.applied.extend(r.finding_id for r in result.applied)
+        outcome.refused.extend(result.refused)
     return outcome
 
 
@@ -222,35 +221,40 @@ def revoke_decision(store: Store, site: str, decision_id: int, actor: str, now: 
         )
         found = session.execute(query).all()
         rows = response_rows(session, site_id, [r[0] for r in found])
-        events = []
+        comment = f"decision {decision_id} revoked by {actor.strip()}"
+        updates, events = [], []
         for finding_id, status, match in found:
             row = rows[finding_id]
+            # A reset to where the advisory puts the device, as a match run's reopen is: not a life-cycle move.
             target = initial_status(status, match)
-            comment = f"decision {decision_id} revoked by {actor.strip()}"
-            values = {
-                "response_status": target,
-                "response_source": "initial",
-                "response_detail": {"comment": comment, "actor": actor.strip(), "at": now.isoformat()},
-                "decision_id": None,
-                "risk_expires_at": None,
-                "updated_at": now,
-            }
-            if write_response(session, site_id, finding_id, row.response_version, values):
-                detail = {"from": row.response_status, "to": target, "source": "decision", "comment": comment}
-                events.append(
-                    {
-                        "finding_id": finding_id,
-                        "at": now,
-                        "kind": "status",
-                        "actor": actor.strip(),
-                        "revision_id": None,
-                        "detail": detail,
-                    }
-                )
+            updates.append(
+                {
+                    "id": finding_id,
+                    "response_version": row.response_version,
+                    "response_status": target,
+                    "response_source": "initial",
+                    "response_detail": {"comment": comment, "actor": actor.strip(), "at": now.isoformat()},
+                    "decision_id": None,
+                    "risk_expires_at": None,
+                    "updated_at": now,
+                }
+            )
+            detail = {"from": row.response_status, "to": target, "source": "decision", "comment": comment}
+            events.append(
+                {
+                    "finding_id": finding_id,
+                    "at": now,
+                    "kind": "status",
+                    "actor": actor.strip(),
+                    "revision_id": None,
+                    "detail": detail,
+                }
+            )
+        if write_responses(session, site_id, updates) != len(updates):
+            raise DecisionError(f"findings of decision {decision_id} changed meanwhile; nothing was revoked: retry")
         insert_events(session, site_id, events)
-        audit(
-            session, site_id, actor.strip(), "decision.revoke", f"decision {decision_id}", {"reset": len(events)}, now
-        )
+        reset = [{"id": u["id"], "to": u["response_status"]} for u in updates]
+        audit(session, site_id, actor.strip(), "decision.revoke", f"decision {decision_id}", {"reset": reset}, now)
         return len(events)
 
 

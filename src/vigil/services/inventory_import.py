@@ -24,7 +24,7 @@ from vigil.sources.inventory.mapping import load_mapping
 from vigil.sources.inventory.records import InventoryFileError, TableHeader
 from vigil.sources.inventory.tabular import open_table
 from vigil.store import audit
-from vigil.store.db import transaction
+from vigil.store.db import refresh_statistics, transaction
 from vigil.store.inventory import asset_hashes, delete_assets, insert_assets, site_ids, update_assets
 
 T = TypeVar("T")
@@ -90,6 +90,8 @@ def import_inventory(
     if on_rows:
         on_rows(report.rows)
     _store(store, report, assembler, prune)
+    if not dry_run:
+        refresh_statistics(store.engine)
     if report.rejections and not dry_run:
         report.rejects_file = write_rejects(path, header, report.rejections)
     return report

@@ -33,7 +33,7 @@ from vigil.services.response import expire_acceptances
 from vigil.services.store import Store
 from vigil.sources.inventory.assets import AssetRecord
 from vigil.store import audit
-from vigil.store.db import transaction
+from vigil.store.db import refresh_statistics, transaction
 from vigil.store.findings import (
     forget_matched_revisions,
     load_findings,
@@ -186,6 +186,8 @@ def run_match(
             report.sites.append(_match_site(store, compiler, site_id, name, full, fingerprint))
         if progress is not None:
             progress(f"{name}: {report.sites[-1].mode}, {report.sites[-1].assets} assets")
+    if report.sites:
+        refresh_statistics(store.engine)
     if stats:
         with store.sessions() as session:
             headers = current_headers(session)

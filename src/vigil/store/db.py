@@ -105,3 +105,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits as one unit, or not at all."""
     with factory() as session, session.begin():
         yield session
+
+
+SITE_TABLES = ("asset", "installed_product", "finding", "finding_evidence", "finding_event", "action_item")
+"""The tables large writes (imports, match runs) change the shape of."""
+
+
+def refresh_statistics(engine: Engine, tables: tuple[str, ...] = SITE_TABLES) -> None:
+    """Planner statistics after a large write. Without them SQLite picked a scan over every site's findings for
+    a (site_id, id) lookup, and PostgreSQL (where autovacuum may be off or behind) a row filter instead of an
+    index for the VEX export's installed products (bench/response_workflow.py). Sampled, so cheap: SQLite
+    reads at most `analysis_limit` rows per index, PostgreSQL a fixed-size sample."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        for table in tables:
+            connection.exec_driver_sql(f"ANALYZE {table}")  # our own table names, not input

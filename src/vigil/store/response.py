@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.response.inventory_fix import DeviceRecord
 from vigil.store import schema as t
+from vigil.store.bulk import bulk_update
+from vigil.store.findings import FINDINGS
 
 F = t.Finding
 
@@ -63,16 +65,13 @@ def response_rows(session: Session, site_id: int, finding_ids: Sequence[int]) ->
     return found
 
 
-def write_response(session: Session, site_id: int, finding_id: int, read_version: int, values: dict[str, Any]) -> bool:
-    """Write the response columns if the finding is still at `read_version` (bumping it); False when another
-    writer got there first. PostgreSQL re-checks the condition on the row a concurrent writer committed; SQLite
-    serialises writers, so the condition sees the newest row too."""
-    statement = (
-        update(F)
-        .where(F.site_id == site_id, F.id == finding_id, F.response_version == read_version)
-        .values(**values, response_version=read_version + 1)
-    )
-    return bool(getattr(session.execute(statement), "rowcount", 0) == 1)
+def write_responses(session: Session, site_id: int, rows: Sequence[dict[str, Any]]) -> int:
+    """Write the response columns of findings still at the version each row names (`response_version`: the
+    version read), bumping it; returns how many were written. A row another writer moved first matches
+    nothing: PostgreSQL re-checks the condition on the row that writer committed; SQLite serialises writers."""
+    columns = [c for c in rows[0] if c not in ("id", "response_version")] if rows else []
+    keyed = [row | {"site_id": site_id} for row in rows]
+    return bulk_update(session, FINDINGS, ("site_id", "id", "response_version"), columns, keyed, "response_version")
 
 
 def expired_acceptances(session: Session, site_id: int, now: datetime) -> list[int]:
