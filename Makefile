@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/version_notations.py
 	$(BIN)/python bench/match_inventory.py
 	$(BIN)/python bench/audit_verify.py
+	$(BIN)/python bench/response_workflow.py
 
 lint: install
 	$(BIN)/ruff check src tests bench
