@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The demo's web login (local demo data only; `vigil users set-password demo` changes it).
+DEMO_PASSWORD ?= quiet-harbour-lantern-42
 
 .PHONY: install run test test-fast bench lint format clean
 
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Demo: the bundled real advisories and a synthetic hospital inventory drawn from them, in ./vigil.db, matched,
-# prioritised, with action items, a report and a VEX for one site, and the audit trail verified.
+# prioritised, with action items, a report and a VEX for one site, the audit trail verified; then served.
 run: install
 	$(BIN)/vigil advisories import --quiet demo/advisories demo/vendor-advisories
 	$(BIN)/vigil advisories list
@@ -32,12 +34,17 @@ run: install
 	$(BIN)/vigil report --site "St. Elsewhere General" --format html --out build/report-st-elsewhere-general.html
 	$(BIN)/vigil vex export --site "St. Elsewhere General" --format csaf --out build/vex-st-elsewhere-general.json
 	$(BIN)/vigil audit verify
+	@$(BIN)/vigil users list --format json | grep -q '"demo"' || \
+	  printf '%s\n' '$(DEMO_PASSWORD)' | $(BIN)/vigil users add demo --role admin --password-stdin
 	@echo
 	@echo "Data is in ./vigil.db. Try: $(BIN)/vigil advisories show ICSMA-21-019-01 --format json"
 	@echo "                            $(BIN)/vigil findings --format json --limit 5"
 	@echo "                            $(BIN)/vigil findings --match possible --review pending"
 	@echo "                            $(BIN)/vigil findings set-status ID mitigated --by NAME --evidence TEXT"
 	@echo "Report and VEX of St. Elsewhere General: build/report-st-elsewhere-general.html, build/vex-st-elsewhere-general.json"
+	@echo
+	@echo "Web UI: http://127.0.0.1:8000/   API docs: http://127.0.0.1:8000/docs   login: demo / $(DEMO_PASSWORD)"
+	$(BIN)/vigil serve --host 127.0.0.1 --port 8000
 
 test: install
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -11,6 +11,9 @@ from vigil.cli import epss as epss_cli
 from vigil.cli import kev as kev_cli
 from vigil.cli import priorities as priorities_cli
 from vigil.cli import report as report_command
+from vigil.cli import serve as serve_cli
+from vigil.cli import tokens as tokens_cli
+from vigil.cli import users as users_cli
 from vigil.cli import vex as vex_cli
 
 app = typer.Typer(
@@ -34,6 +37,9 @@ app.add_typer(actions.app, name="actions")
 app.command("report")(report_command.report)
 app.add_typer(audit_command.app, name="audit")
 app.add_typer(vex_cli.app, name="vex")
+app.command("serve")(serve_cli.serve)
+app.add_typer(users_cli.app, name="users")
+app.add_typer(tokens_cli.app, name="tokens")
 
 
 def _version(value: bool) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from vigil.identity.names import name_key
@@ -180,17 +180,24 @@ def list_assets(
 
 
 def installed_of(session: Session, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], list[t.InstalledProduct]]:
-    """Installed products per (site_id, asset_id), inventory ones first, in their order."""
+    """Installed products per (site_id, asset_id), inventory ones first, in their order. One statement per site
+    and chunk (`site_id = ? AND asset_id IN (...)`): a row-value IN over (site_id, asset_id) made SQLite scan a
+    whole site's index, 0.05-0.5 s per device at a million devices."""
     found: dict[tuple[int, str], list[t.InstalledProduct]] = {key: [] for key in keys}
-    for start in range(0, len(keys), _BATCH):
-        chunk = keys[start : start + _BATCH]
-        rows = session.scalars(
-            select(t.InstalledProduct)
-            .where(tuple_(t.InstalledProduct.site_id, t.InstalledProduct.asset_id).in_(chunk))
-            .order_by(t.InstalledProduct.origin.desc(), t.InstalledProduct.ordinal)
-        )
-        for row in rows:
-            found[(row.site_id, row.asset_id)].append(row)
+    by_site: dict[int, list[str]] = {}
+    for site_id, asset_id in keys:
+        by_site.setdefault(site_id, []).append(asset_id)
+    ip = t.InstalledProduct
+    for site_id, asset_ids in by_site.items():
+        for start in range(0, len(asset_ids), _BATCH):
+            chunk = asset_ids[start : start + _BATCH]
+            query = (
+                select(ip)
+                .where(ip.site_id == site_id, ip.asset_id.in_(chunk))
+                .order_by(ip.asset_id, ip.origin.desc(), ip.ordinal)
+            )
+            for row in session.scalars(query):
+                found[(row.site_id, row.asset_id)].append(row)
     return found
 
 

@@ -761,3 +761,92 @@ class AuditHead(Base):
     site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class UserAccount(Base):
+    """A person (or system) who logs in: installation-wide, so no `site_id`; what they see is `user_site_grant`."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    """As typed at creation; looked up case-insensitively through `username_key`."""
+    username_key: Mapped[str] = mapped_column(String(200), unique=True)
+    """casefold()ed username: `Alice` and `alice` are one account."""
+    role: Mapped[str] = mapped_column(String(20))
+    """admin | analyst | technician | viewer (vigil.services.access)."""
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    """argon2id PHC string (parameters inside); None: no password login (API tokens only)."""
+    all_sites: Mapped[bool] = mapped_column(Boolean, default=False)
+    """An all-sites grant (a manufacturer-wide user): every site, present and future."""
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UserSiteGrant(Base):
+    """One site a user may see and change (within what their role permits)."""
+
+    __tablename__ = "user_site_grant"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """An API token: the secret is shown once; only its SHA-256 is kept (a random 256-bit token needs no salt)."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Updated at most once a minute: a busy API client must not turn every read into a write."""
+
+
+class UserSession(Base):
+    """A browser session: the cookie holds a random token, this row its SHA-256 (a stolen table logs no one in)."""
+
+    __tablename__ = "user_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    """The synchronizer token forms and htmx send back on unsafe requests."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """Idle expiry counts from here; refreshed at most once a minute."""
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    """Absolute expiry: created_at plus the maximum session length."""
+
+
+class LoginThrottle(Base):
+    """Recent failed logins per key (a username's or a client address's SHA-256): the back-off state."""
+
+    __tablename__ = "login_throttle"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BackgroundJob(Base):
+    """A background job (an upload's import, a sync, a match run) and its progress. In the database, not in one
+    process's memory, so that any of several server processes answers for a job another one runs."""
+
+    __tablename__ = "background_job"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """A UUID4's hex: unguessable, so an id alone reveals nothing (visibility is checked too)."""
+    kind: Mapped[str] = mapped_column(String(40))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(20))
+    """queued | running | succeeded | failed."""
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,136 @@
+"""What every API module shares: the caller and their sites, the job runner, checked text, status changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from pydantic import AfterValidator, BaseModel, Field
+
+from vigil.response.states import JUSTIFICATIONS, RESPONSE_STATUSES, Evidence, StatusChange
+from vigil.services import access
+from vigil.services.jobs import JobRunner
+from vigil.services.site_scope import SiteRef, site_named, visible_sites
+from vigil.services.store import Store
+from vigil.web.auth import Principal, require, store_of
+from vigil.web.problems import Problem, not_found
+
+INT64 = 2**63 - 1
+"""Ids are BIGINT: larger path or query values are refused as invalid, not sent to the database."""
+
+
+def _clean(value: str) -> str:
+    """Text the databases can store: no NUL (PostgreSQL refuses it) and no lone surrogate (not UTF-8)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean)]
+"""A JSON string field the databases can store."""
+
+Reader = Annotated[Principal, Depends(require(access.READ))]
+"""Any authenticated user who may read (every role)."""
+
+
+def store(request: Request) -> Store:
+    return store_of(request)
+
+
+StoreDep = Annotated[Store, Depends(store)]
+
+
+def runner(request: Request) -> JobRunner:
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
+
+
+RunnerDep = Annotated[JobRunner, Depends(runner)]
+
+
+def sites_of(store: Store, principal: Principal) -> list[SiteRef]:
+    """Every site the caller may see."""
+    return visible_sites(store, principal.site_ids)
+
+
+def named_site(store: Store, principal: Principal, name: str, field: str = "site") -> SiteRef:
+    """The named site, or 404 alike for one that does not exist and one the caller may not see."""
+    found = site_named(store, name, principal.site_ids)
+    if found is None:
+        raise not_found(f"{field}: no site named {name!r}")
+    return found
+
+
+def chosen_sites(store: Store, principal: Principal, names: Sequence[str]) -> list[SiteRef]:
+    """The named sites (404 for any unknown or unseen), or every visible site when none is named."""
+    if not names:
+        return sites_of(store, principal)
+    return sorted({named_site(store, principal, n) for n in names}, key=lambda s: s.id)
+
+
+def conflict(detail: str) -> Problem:
+    return Problem(409, detail, "conflict")
+
+
+# --- a status change, as JSON --------------------------------------------------------------------------------
+
+StatusName = Literal[
+    "under_investigation", "affected", "not_affected", "mitigated", "remediation_scheduled", "fixed", "risk_accepted"
+]
+assert set(StatusName.__args__) == set(RESPONSE_STATUSES)  # type: ignore[attr-defined]
+JustificationName = Literal[
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+]
+assert set(JustificationName.__args__) == set(JUSTIFICATIONS)  # type: ignore[attr-defined]
+
+
+class EvidenceIn(BaseModel):
+    """What backs a status: text, a file reference (path or URL, with its SHA-256 if known), a verification id."""
+
+    kind: Literal["text", "file", "verification"] = "text"
+    value: Text = Field(min_length=1, max_length=10_000)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class StatusChangeIn(BaseModel):
+    """A response status with what it needs (docs/response.md): evidence for mitigated and fixed, a
+    justification for not_affected, a planned date and an FCO or vendor contact for remediation_scheduled, an
+    owner, reason and expiry for risk_accepted."""
+
+    status: StatusName
+    comment: Text | None = Field(default=None, max_length=10_000)
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=50)
+    justification: JustificationName | None = None
+    fco_number: Text | None = Field(default=None, max_length=200)
+    planned_date: date | None = None
+    vendor_contact: Text | None = Field(default=None, max_length=500)
+    owner: Text | None = Field(default=None, max_length=500)
+    reason: Text | None = Field(default=None, max_length=10_000)
+    expires_at: datetime | None = Field(default=None, description="End of a risk acceptance (ISO 8601; UTC if naive).")
+
+    def change(self) -> StatusChange:
+        expires = self.expires_at
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        return StatusChange(
+            status=self.status,
+            comment=self.comment,
+            evidence=tuple(Evidence(e.kind, e.value.strip(), e.sha256) for e in self.evidence if e.value.strip()),
+            justification=self.justification,
+            fco_number=self.fco_number,
+            planned_date=self.planned_date,
+            vendor_contact=self.vendor_contact,
+            owner=self.owner,
+            reason=self.reason,
+            expires_at=expires,
+        )
