@@ -13,8 +13,8 @@
   4. p50/p95/p99 per kind and overall, requests per second, errors (any non-2xx or transport error).
 Target: p95 <= 100 ms, 0 errors. Traffic goes to 127.0.0.1 only.
 
-    python bench/api.py [--devices 1000000] [--clients 20] [--seconds 30] [--workers 2] [--load wrk|python]
-                        [--rebuild] [--json FILE]
+    python bench/api.py [--devices 1000000] [--clients 20] [--seconds 30] [--workers 2] [--threads 2]
+                        [--load wrk|python] [--rebuild] [--json FILE]
 
 wrk reports one latency distribution over the mix (a third each of findings pages, devices and device
 findings); the python client reports each kind too.
@@ -194,7 +194,13 @@ async def drive(base: str, token: str, clients: int, seconds: float, database: P
             )
         )
     every = [v for values in timings.values() for v in values]
-    report: dict[str, Any] = {"clients": clients, "seconds": seconds, "load": "python", "errors": len(errors), "first_errors": errors[:5]}
+    report: dict[str, Any] = {
+        "clients": clients,
+        "seconds": seconds,
+        "load": "python",
+        "errors": len(errors),
+        "first_errors": errors[:5],
+    }
     for kind, values in [*sorted(timings.items()), ("all", every)]:
         report[kind] = {
             "requests": len(values),
@@ -223,8 +229,42 @@ def url_list(database: Path, count: int, seed: int = 1) -> list[str]:
     return paths
 
 
-def drive_wrk(base: str, token: str, clients: int, seconds: float, database: Path) -> dict[str, Any]:
-    """The same load from wrk (one thread: 20 connections keep it busy far below one core)."""
+def _tree(root: int) -> list[int]:
+    """`root` and its child processes (the server's workers)."""
+    pids = [root]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == root:
+                pids.append(int(entry.name))
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _busy_seconds() -> float:
+    """CPU time the whole machine spent busy so far (every core, every process)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def drive_wrk(base: str, token: str, clients: int, seconds: float, database: Path, server: int) -> dict[str, Any]:
+    """The same load from wrk (one thread: 20 connections keep it busy far below one core). Also the CPU time
+    per request of the server and of wrk, and what other processes took meanwhile (a shared machine skews
+    latency, not CPU per request)."""
     paths = url_list(database, 30_000)
     listing = BUILD / "bench-api-urls.txt"
     listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
@@ -233,16 +273,33 @@ def drive_wrk(base: str, token: str, clients: int, seconds: float, database: Pat
             client.get(path, timeout=30)
     command = ["wrk", "-t", "1", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "10s"]
     command += ["-s", str(WRK_SCRIPT), base, "--", str(listing), token]
-    finished = subprocess.run(command, check=True, capture_output=True, text=True)
-    figures = json.loads([line for line in finished.stdout.splitlines() if line.startswith("{")][-1])
+    pids = _tree(server)
+    server_before, busy_before = _cpu_seconds(pids), _busy_seconds()
+    wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert wrk.stdout is not None
+    stdout = wrk.stdout.read()
+    _, status, usage = os.wait4(wrk.pid, 0)  # reaped here, for its CPU time
+    wrk.returncode = os.waitstatus_to_exitcode(status)
+    wrk.stdout.close()
+    server_cpu, busy = _cpu_seconds(pids) - server_before, _busy_seconds() - busy_before
+    if wrk.returncode:
+        raise SystemExit(f"wrk failed ({wrk.returncode})")
+    figures = json.loads([line for line in stdout.splitlines() if line.startswith("{")][-1])
     errors = sum(figures[kind] for kind in ("connect", "read", "write", "status", "timeout"))
     requests = figures["requests"]
+    wrk_cpu = usage.ru_utime + usage.ru_stime
     return {
         "clients": clients,
         "seconds": seconds,
         "load": "wrk",
         "errors": errors,
         "first_errors": [f"wrk errors: {figures}"] if errors else [],
+        "cpu_ms_per_request": {
+            "server": round(server_cpu * 1000 / max(requests, 1), 2),
+            "wrk": round(wrk_cpu * 1000 / max(requests, 1), 2),
+            "other_processes_cpu_s": round(busy - server_cpu - wrk_cpu, 1),
+            "cores": os.cpu_count(),
+        },
         "all (wrk)": {
             "requests": requests,
             "per_second": round(requests / (figures["duration_us"] / 1e6), 1),
@@ -253,10 +310,21 @@ def drive_wrk(base: str, token: str, clients: int, seconds: float, database: Pat
     }
 
 
-def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "VIGIL_DATABASE_URL": url}
     process = subprocess.Popen(
-        [*VIGIL, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+        [
+            *VIGIL,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -278,6 +346,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2, help="Server processes (`vigil serve --workers`).")
+    parser.add_argument("--threads", type=int, default=2, help="Requests per process at once (`--threads`).")
     parser.add_argument(
         "--load",
         choices=("wrk", "python"),
@@ -291,11 +360,11 @@ def main() -> None:
     url = f"sqlite:///{database}"
     token = token_for(url)
     port = free_port()
-    process = serve(url, port, args.workers)
+    process = serve(url, port, args.workers, args.threads)
     base = f"http://127.0.0.1:{port}"
     try:
         if args.load == "wrk":
-            report = drive_wrk(base, token, args.clients, args.seconds, database)
+            report = drive_wrk(base, token, args.clients, args.seconds, database, process.pid)
         else:
             report = asyncio.run(drive(base, token, args.clients, args.seconds, database))
     finally:
@@ -303,7 +372,12 @@ def main() -> None:
         process.wait(timeout=30)
     report["devices"] = args.devices
     report["workers"] = args.workers
-    print(f"{args.devices} devices, {args.workers} server process(es), {args.clients} clients ({args.load}), {args.seconds:g} s")
+    report["threads"] = args.threads
+    print(
+        f"{args.devices} devices, {args.workers} server process(es) x {args.threads} threads, "
+        f"{args.clients} clients ({args.load}), {args.seconds:g} s"
+    )
+    cpu = report.pop("cpu_ms_per_request", None)
     for kind in [k for k in report if isinstance(report[k], dict)]:
         figures = report[kind]
         print(
@@ -311,6 +385,12 @@ def main() -> None:
             f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms"
         )
     overall = report["all (wrk)" if args.load == "wrk" else "all"]
+    if cpu is not None:
+        report["cpu_ms_per_request"] = cpu
+        print(
+            f"CPU per request: server {cpu['server']} ms, wrk {cpu['wrk']} ms ({cpu['cores']} cores); "
+            f"other processes meanwhile: {cpu['other_processes_cpu_s']} CPU-s"
+        )
     verdict = "met" if overall["p95_ms"] <= TARGET_P95_MS and report["errors"] == 0 else "NOT met"
     print(f"errors: {report['errors']}; target p95 <= {TARGET_P95_MS:.0f} ms and 0 errors: {verdict}")
     for line in report["first_errors"]:

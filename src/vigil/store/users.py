@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, Select, delete, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -82,9 +82,36 @@ def user_by_name(session: Session, username: str) -> UserRow | None:
     return rows[0] if rows else None
 
 
+_USER_BY_ID = select(
+    t.UserAccount.id,
+    t.UserAccount.username,
+    t.UserAccount.role,
+    t.UserAccount.password_hash,
+    t.UserAccount.all_sites,
+    t.UserAccount.disabled,
+    t.UserAccount.created_at,
+).where(t.UserAccount.id == bindparam("user_id"))
+_GRANTS_OF_USER = select(t.UserSiteGrant.site_id).where(t.UserSiteGrant.user_id == bindparam("user_id"))
+
+
 def user_by_id(session: Session, user_id: int) -> UserRow | None:
-    rows = _user_rows(session, t.UserAccount.id == user_id)
-    return rows[0] if rows else None
+    """Every authenticated request asks (a token's or a session's user): statements built once, run on the
+    connection (building them and the ORM's statement handling cost more than the two index lookups)."""
+    connection = session.connection()
+    row = connection.execute(_USER_BY_ID, {"user_id": user_id}).first()
+    if row is None:
+        return None
+    grants = frozenset(int(site_id) for (site_id,) in connection.execute(_GRANTS_OF_USER, {"user_id": user_id}))
+    return UserRow(
+        int(row.id),
+        row.username,
+        row.role,
+        row.password_hash,
+        bool(row.all_sites),
+        bool(row.disabled),
+        grants,
+        row.created_at,
+    )
 
 
 def all_users(session: Session) -> list[UserRow]:
@@ -197,8 +224,12 @@ def token_by_id(session: Session, token_id: int) -> TokenRow | None:
     return None if row is None else _token_row(row)
 
 
+_TOKEN_BY_HASH = _token_query().where(t.ApiToken.token_hash == bindparam("token_hash"))
+
+
 def token_by_hash(session: Session, token_hash: str) -> TokenRow | None:
-    row = session.execute(_token_query().where(t.ApiToken.token_hash == token_hash)).first()
+    """Every token-authenticated request asks: the statement is built once and run on the connection."""
+    row = session.connection().execute(_TOKEN_BY_HASH, {"token_hash": token_hash}).first()
     return None if row is None else _token_row(row)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy.engine import Engine
 
 from vigil.response.states import JUSTIFICATIONS, RESPONSE_STATUSES, Evidence, StatusChange
 from vigil.services import access
@@ -59,10 +61,25 @@ def sites_of(store: Store, principal: Principal) -> list[SiteRef]:
     return visible_sites(store, principal.site_ids)
 
 
+_SITES_BY_NAME: weakref.WeakKeyDictionary[Engine, dict[str, SiteRef]] = weakref.WeakKeyDictionary()
+"""Sites by name, per database: a site is never renamed or deleted, so a name once found keeps its id. Saves
+reading the site table on every request that names a site (most do); a name not yet known is looked up."""
+
+
+def _site_by_name(store: Store, name: str) -> SiteRef | None:
+    known = _SITES_BY_NAME.setdefault(store.engine, {})
+    found = known.get(name)
+    if found is None:
+        found = site_named(store, name, None)
+        if found is not None:
+            known[name] = found
+    return found
+
+
 def named_site(store: Store, principal: Principal, name: str, field: str = "site") -> SiteRef:
     """The named site, or 404 alike for one that does not exist and one the caller may not see."""
-    found = site_named(store, name, principal.site_ids)
-    if found is None:
+    found = _site_by_name(store, name)
+    if found is None or not principal.sees_site(found.id):
         raise not_found(f"{field}: no site named {name!r}")
     return found
 

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["owner_id"], ["user_account.id"], name=op.f("fk_background_job_owner_id_user_account"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_background_job_site_id_site"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_background_job_site_id_site"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_background_job")),
     )
     with op.batch_alter_table("background_job", schema=None) as batch_op:
