@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/match_inventory.py
 	$(BIN)/python bench/audit_verify.py
 	$(BIN)/python bench/response_workflow.py
+	$(BIN)/python bench/api.py
 
 lint: install
 	$(BIN)/ruff check src tests bench
