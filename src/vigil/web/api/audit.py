@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from vigil.services import access
 from vigil.services.audit import verify_trail
 from vigil.services.audit_page import INSTALLATION, audit_page
-from vigil.web.api.common import INT64, StoreDep, named_site, sites_of
+from vigil.web.api.common import StoreDep, named_site, pair_cursor, sites_of
 from vigil.web.auth import Principal, require
 from vigil.web.pagination import Page, PageRequest, page_request, page_response
 from vigil.web.problems import bad_field, not_found
@@ -46,20 +46,8 @@ def list_(
         chains = [INSTALLATION]
     else:
         chains = ([INSTALLATION] if principal.site_ids is None else []) + [s.id for s in sites]
-    found = audit_page(store, chains, sites, action or [], since, _key(page.cursor), page.limit)
+    found = audit_page(store, chains, sites, action or [], since, pair_cursor(page.cursor), page.limit)
     return page_response(request, found.items, page.limit, list(found.next_key) if found.next_key else None)
-
-
-def _key(cursor: Any) -> tuple[int, int] | None:
-    if cursor is None:
-        return None
-    if (
-        isinstance(cursor, list)
-        and len(cursor) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= INT64 for v in cursor)
-    ):
-        return cursor[0], cursor[1]
-    raise bad_field("query.cursor", "not a cursor of this list")
 
 
 @router.get("/verify", summary="Verify the audit chains")

@@ -17,9 +17,25 @@ from vigil.services.jobs import JobRunner
 from vigil.services.site_scope import SiteRef, site_named, visible_sites
 from vigil.services.store import Store
 from vigil.web.auth import Principal, require, store_of
-from vigil.web.problems import Problem, not_found
+from vigil.web.problems import Problem, bad_field, not_found
 
 INT64 = 2**63 - 1
+
+
+def pair_cursor(cursor: object) -> tuple[int, int] | None:
+    """A keyset cursor of two 64-bit keys ((site_id, id) and the like), as a list decoded from the page token;
+    anything else is the caller's bad input, named as `query.cursor`."""
+    if cursor is None:
+        return None
+    if (
+        isinstance(cursor, list)
+        and len(cursor) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= INT64 for v in cursor)
+    ):
+        return cursor[0], cursor[1]
+    raise bad_field("query.cursor", "not a cursor of this list")
+
+
 """Ids are BIGINT: larger path or query values are refused as invalid, not sent to the database."""
 
 

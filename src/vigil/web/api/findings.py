@@ -21,7 +21,17 @@ from vigil.services.findings_page import (
 )
 from vigil.services.findings_read import FindingQueryError, review_finding
 from vigil.services.response import FindingNotFound, ResponseConflict, set_status
-from vigil.web.api.common import INT64, Reader, StatusChangeIn, StoreDep, Text, chosen_sites, conflict, sites_of
+from vigil.web.api.common import (
+    INT64,
+    Reader,
+    StatusChangeIn,
+    StoreDep,
+    Text,
+    chosen_sites,
+    conflict,
+    pair_cursor,
+    sites_of,
+)
 from vigil.web.auth import Principal, require
 from vigil.web.pagination import Page, PageRequest, page_request, page_response
 from vigil.web.problems import Problem, bad_field, not_found
@@ -73,7 +83,7 @@ def list_findings(
 ) -> Response:
     """Open, prevailing findings unless `closed` / `superseded`; by site and id. Objects are those of
     `vigil findings --format json`."""
-    after = _key(page.cursor)
+    after = pair_cursor(page.cursor)
     query = FindingsPageQuery(
         site_ids=[s.id for s in chosen_sites(store, principal, site or [])],
         advisory=advisory,
@@ -91,18 +101,6 @@ def list_findings(
     except UnknownAdvisory as error:
         raise bad_field("query.advisory", str(error)) from None
     return page_response(request, found.items, page.limit, list(found.next_key) if found.next_key else None)
-
-
-def _key(cursor: Any) -> tuple[int, int] | None:
-    if cursor is None:
-        return None
-    if (
-        isinstance(cursor, list)
-        and len(cursor) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= INT64 for v in cursor)
-    ):
-        return cursor[0], cursor[1]
-    raise bad_field("query.cursor", "not a cursor of this list")
 
 
 @router.get("/{finding_id}", summary="Show a finding")
